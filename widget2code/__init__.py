@@ -1,0 +1,1 @@
+"""widget2code: screenshot -> React + Tailwind TSX with VLMs."""
