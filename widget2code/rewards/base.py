@@ -1,0 +1,79 @@
+"""The reward interface every scorer implements.
+
+A reward is a picklable callable class built by `hydra.utils.instantiate`:
+
+    reward(references, candidates, **context) -> list[float]      # one value in [0, 1] per candidate
+
+`references[i]` is the screenshot that `candidates[i]` should reproduce (callers repeat a reference
+for every member of its group). A candidate is a `RenderResult`, a PIL image, or None; one that did
+not render scores 0 and its error kind is recorded. `score()` returns the same totals together with
+a per-component breakdown for logging.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from PIL import Image
+
+from widget2code.render.result import RenderResult
+
+Candidate = RenderResult | Image.Image | None
+
+
+@dataclass
+class RewardOutput:
+    total: list[float]
+    components: dict[str, list[float]] = field(default_factory=dict)
+    errors: list[str | None] = field(default_factory=list)
+
+    def rows(self) -> list[dict[str, object]]:
+        """One dict per candidate: total, every component, and the error kind (for JSON lines, tables)."""
+        rows = []
+        for i, total in enumerate(self.total):
+            row: dict[str, object] = {"total": total}
+            row.update({name: values[i] for name, values in self.components.items()})
+            row["error"] = self.errors[i] if self.errors else None
+            rows.append(row)
+        return rows
+
+
+class Reward(ABC):
+    """Base class: subclasses implement `score`; `__call__` returns the totals."""
+
+    #: The key under which this reward's total appears in a composite's breakdown and in logs.
+    name: str = "reward"
+
+    @property
+    def __name__(self) -> str:  # TRL and loggers look for a function-like name
+        return self.name
+
+    def __call__(self, references: Sequence[Image.Image], candidates: Sequence[Candidate],
+                 **context: object) -> list[float]:
+        return self.score(references, candidates, **context).total
+
+    @abstractmethod
+    def score(self, references: Sequence[Image.Image], candidates: Sequence[Candidate],
+              **context: object) -> RewardOutput:
+        """Score each candidate against its reference."""
+
+
+def candidate_image(candidate: Candidate) -> tuple[Image.Image | None, str | None]:
+    """The candidate's picture, or None with the reason it has none (the render's error kind)."""
+    if candidate is None:
+        return None, "missing"
+    if isinstance(candidate, RenderResult):
+        if not candidate.ok:
+            return None, str(candidate.error_kind)
+        return candidate.image, None
+    return candidate, None
+
+
+def clamp01(value: float) -> float:
+    """Map any float (NaN included) into [0, 1]; NaN becomes 0 so a broken metric never rewards."""
+    if value is None or math.isnan(value):
+        return 0.0
+    return min(1.0, max(0.0, float(value)))
