@@ -111,9 +111,9 @@ async function compileWidget(source) {
 async function buildVendor() {
   const result = await esbuild.build({
     stdin: {
-      contents: `import * as React from "react"; import * as ReactDOMClient from "react-dom/client";
-        import * as jsxRuntime from "react/jsx-runtime";
-        window.__W2C_VENDOR__ = { React, ReactDOMClient, jsxRuntime };`,
+      contents: `import * as React from "react"; import * as ReactDOM from "react-dom";
+        import * as ReactDOMClient from "react-dom/client"; import * as jsxRuntime from "react/jsx-runtime";
+        window.__W2C_VENDOR__ = { React, ReactDOM, ReactDOMClient, jsxRuntime };`,
       loader: "js",
       resolveDir: HERE,
     },
