@@ -366,7 +366,8 @@ class Renderer:
         width = min(box[2] + 2 * s.margin, s.max_width / s.device_scale_factor)
         height = min(box[3] + 2 * s.margin, s.max_height / s.device_scale_factor)
         # Whole pixels, so the same widget always gives the same image size.
-        clip = {"x": int(x), "y": int(y), "width": int(width + 0.999), "height": int(height + 0.999), "scale": 1}
+        clip = {"x": int(x), "y": int(y), "width": int(width + 0.999), "height": int(height + 0.999),
+                "scale": s.device_scale_factor}
         beyond = clip["x"] + clip["width"] > s.viewport_width or clip["y"] + clip["height"] > s.viewport_height
         shot = await slot.cdp.send("Page.captureScreenshot", {
             "format": "png", "clip": clip, "captureBeyondViewport": beyond, "optimizeForSpeed": True,

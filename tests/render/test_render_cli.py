@@ -1,0 +1,58 @@
+"""`python -m widget2code.render`: one JSON line, exit codes, and batch mode."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from widgets import CARD, FAILING
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def _cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "widget2code.render", *map(str, args)],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_single_widget(tmp_path: Path) -> None:
+    widget = tmp_path / "card.tsx"
+    widget.write_text(CARD)
+    done = _cli(widget, "-o", tmp_path / "card.png")
+    assert done.returncode == 0, done.stderr
+    line = json.loads(done.stdout.strip().splitlines()[-1])
+    assert line["ok"] is True and line["error_kind"] is None and line["width"] == 352 and line["ms"] > 0
+    assert (tmp_path / "card.png").read_bytes().startswith(b"\x89PNG")
+
+    broken = tmp_path / "broken.tsx"
+    broken.write_text(FAILING["import"][1])
+    failed = _cli(broken, "-o", tmp_path / "broken.png")
+    assert failed.returncode == 1
+    assert json.loads(failed.stdout.strip().splitlines()[-1])["error_kind"] == "import"
+    assert not (tmp_path / "broken.png").exists()
+
+
+def test_bad_usage_exits_2(tmp_path: Path) -> None:
+    assert _cli().returncode == 2
+    assert _cli(tmp_path / "missing.tsx", "-o", tmp_path / "x.png").returncode == 2
+    assert _cli("--batch", tmp_path).returncode == 2  # no --out
+    done = _cli(tmp_path / "missing.tsx", "-o", tmp_path / "x.png")
+    assert "missing.tsx" in done.stderr
+
+
+def test_batch(tmp_path: Path) -> None:
+    widgets = tmp_path / "widgets"
+    widgets.mkdir()
+    (widgets / "a.tsx").write_text(CARD)
+    (widgets / "b.tsx").write_text(FAILING["syntax"][1])
+    (widgets / "c.tsx").write_text(CARD.replace("Hello", "Other"))
+    done = _cli("--batch", widgets, "--out", tmp_path / "out")
+    assert done.returncode == 1  # one failed
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary["rendered"] == 2 and summary["failed"] == 1 and summary["errors"] == {"syntax": 1}
+    rows = [json.loads(line) for line in (tmp_path / "out" / "results.jsonl").read_text().splitlines()]
+    assert [r["file"] for r in rows] == ["a.tsx", "b.tsx", "c.tsx"]
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.png")) == ["a.png", "c.png"]
