@@ -1,0 +1,98 @@
+"""A round-robin tournament inside each group of candidates, judged pairwise by a VLM.
+
+Per group (the candidates generated for one prompt):
+1. A cheap gate reward (the programmatic metrics, in the shipped config) scores every candidate;
+   those below `gate_threshold` (0.3) are eliminated and get 0. Failed renders score 0 on any gate.
+2. Every pair of survivors is judged in both orders by a pairwise `VLMJudgeReward`; a win counts
+   only when both orders agree, anything else is a tie.
+3. A survivor's reward is its wins (a tie counts 0.5) divided by the games it played (survivors - 1),
+   so it lies in [0, 1]. A lone survivor has nobody to lose to and gets 1.0: it beat the gate and
+   every other candidate failed it.
+
+Groups come from `context["group_ids"]` (one id per candidate), else `context["group_size"]`
+(consecutive runs of that size), else candidates that share the same reference picture form a group.
+All pairs of all groups are judged in one batch of concurrent requests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from collections.abc import Sequence
+
+from PIL import Image
+
+from widget2code.rewards.base import Candidate, Reward, RewardOutput
+from widget2code.rewards.vlm_judge import VLMJudgeReward
+
+
+def group_indices(n: int, references: Sequence[Image.Image], context: dict[str, object]) -> list[list[int]]:
+    """The candidates' indices per group, from `group_ids`, `group_size` or shared references."""
+    group_ids = context.get("group_ids")
+    group_size = context.get("group_size")
+    if group_ids is not None:
+        if not isinstance(group_ids, Sequence) or len(group_ids) != n:
+            raise ValueError(f"context['group_ids'] must hold one group id per candidate ({n}), got {group_ids!r}")
+        keys: list[object] = list(group_ids)
+    elif group_size is not None:
+        if not isinstance(group_size, int) or group_size < 1 or n % group_size:
+            raise ValueError(f"context['group_size'] must be a positive int dividing the {n} candidates, "
+                             f"got {group_size!r}")
+        keys = [i // group_size for i in range(n)]
+    else:
+        keys = [_picture_hash(reference) for reference in references]
+    groups: dict[object, list[int]] = {}
+    for index, key in enumerate(keys):
+        groups.setdefault(key, []).append(index)
+    return list(groups.values())
+
+
+def _picture_hash(image: Image.Image) -> str:
+    return hashlib.sha256(f"{image.mode}{image.size}".encode() + image.tobytes()).hexdigest()
+
+
+class RoundRobinTournamentReward(Reward):
+    """Gate, then all-pairs pairwise judging of the survivors; see the module docstring."""
+
+    name = "tournament"
+
+    def __init__(self, gate: Reward, judge: VLMJudgeReward, gate_threshold: float = 0.3) -> None:
+        if not isinstance(judge, VLMJudgeReward) or judge.mode != "pairwise":
+            raise ValueError(f"the tournament's judge must be a VLMJudgeReward with mode='pairwise', got {judge!r}")
+        if not 0.0 <= gate_threshold <= 1.0:
+            raise ValueError(f"gate_threshold must be in [0, 1], got {gate_threshold}")
+        self.gate, self.judge, self.gate_threshold = gate, judge, gate_threshold
+
+    def stats(self) -> dict[str, float]:
+        """The judge's request, token, cost and cache counters, for logging."""
+        return self.judge.stats()
+
+    def score(self, references: Sequence[Image.Image], candidates: Sequence[Candidate],
+              **context: object) -> RewardOutput:
+        n = len(candidates)
+        if len(references) != n:
+            raise ValueError(f"{self.name}: {len(references)} references for {n} candidates")
+        gated = self.gate.score(references, candidates, **context)
+        survives = [g >= self.gate_threshold for g in gated.total]
+        games: list[tuple[int, int]] = []
+        games_played = [0] * n
+        for group in group_indices(n, references, context):
+            alive = [i for i in group if survives[i]]
+            games.extend(itertools.combinations(alive, 2))
+            for i in alive:
+                games_played[i] = len(alive) - 1
+        verdicts = self.judge.compare_many([(references[a], candidates[a], candidates[b]) for a, b in games])
+        wins = [0.0] * n
+        for (a, b), verdict in zip(games, verdicts, strict=True):
+            wins[a] += {"A": 1.0, "tie": 0.5, "B": 0.0}[verdict.winner]
+            wins[b] += {"B": 1.0, "tie": 0.5, "A": 0.0}[verdict.winner]
+        totals = [
+            0.0 if not survives[i] else (1.0 if games_played[i] == 0 else wins[i] / games_played[i])
+            for i in range(n)
+        ]
+        return RewardOutput(total=totals, errors=list(gated.errors) or [None] * n, components={
+            "gate": list(gated.total),
+            "eliminated": [float(not s) for s in survives],
+            "wins": wins,
+            "games": [float(g) for g in games_played],
+        })
