@@ -63,6 +63,9 @@ class _Worker:
 
     def __init__(self, node: str, script: Path) -> None:
         self._node, self._script = node, script
+        # The worker answers in order, so a request's time limit must not include a long queue:
+        # at most this many requests are in flight per worker, and the limit starts when one is sent.
+        self.in_flight = asyncio.Semaphore(8)
         self._proc: asyncio.subprocess.Process | None = None
         self._pending: dict[int, asyncio.Future[dict]] = {}
         self._ids = itertools.count(1)
@@ -138,6 +141,7 @@ class AsyncCompiler:
         if not (RENDER_DIR / "node_modules" / "esbuild").is_dir():
             raise RendererSetupError(f"the compile worker's packages are missing: run `npm ci` in {RENDER_DIR}")
         self._node = node
+        self._replacing = asyncio.Lock()
         self._workers = [_Worker(node, WORKER_SCRIPT) for _ in range(self._size)]
         await asyncio.gather(*(w.start() for w in self._workers))
 
@@ -154,20 +158,36 @@ class AsyncCompiler:
             return rejected
         if isinstance(source, bytes):
             source = source.decode("utf-8")
-        index = next(self._turn) % len(self._workers)
-        worker = self._workers[index]
-        try:
-            answer = await worker.ask({"source": source}, self.timeout_s)
-        except (TimeoutError, ConnectionError) as err:
-            # A worker that hung or died is replaced; the source that did it gets a typed failure.
-            await worker.close()
-            self._workers[index] = fresh = _Worker(self._node, WORKER_SCRIPT)
-            await fresh.start()
-            kind = ErrorKind.TIMEOUT if isinstance(err, TimeoutError) else ErrorKind.CRASH
-            return CompileResult(ok=False, error_kind=kind, message=f"compile worker: {err or 'timed out'}")
+        for attempt in range(2):
+            index = next(self._turn) % len(self._workers)
+            worker = self._workers[index]
+            async with worker.in_flight:
+                try:
+                    answer = await worker.ask({"source": source}, self.timeout_s)
+                    break
+                except TimeoutError:
+                    # This source hung the worker: replace it and blame the source.
+                    await self._replace(index, worker)
+                    return CompileResult(ok=False, error_kind=ErrorKind.TIMEOUT,
+                                         message=f"compiling took longer than {self.timeout_s:g} s")
+                except ConnectionError as err:
+                    # The worker died, most likely killed for another request's hang: retry once.
+                    await self._replace(index, worker)
+                    if attempt:
+                        return CompileResult(ok=False, error_kind=ErrorKind.CRASH, message=f"compile worker: {err}")
         if not answer.get("ok"):
             return CompileResult(ok=False, error_kind=ErrorKind(answer["error_kind"]), message=answer["message"])
         return CompileResult(ok=True, js=answer["js"], css=answer["css"], timings=answer.get("ms", {}))
+
+    async def _replace(self, index: int, broken: _Worker) -> None:
+        """Swap a hung or dead worker for a fresh one, once, however many requests saw it fail."""
+        async with self._replacing:
+            if self._workers[index] is not broken:
+                return
+            await broken.close()
+            fresh = _Worker(self._node, WORKER_SCRIPT)
+            await fresh.start()
+            self._workers[index] = fresh
 
     async def close(self) -> None:
         await asyncio.gather(*(w.close() for w in self._workers))
