@@ -133,7 +133,8 @@ def stock(rng: random.Random, st: Style) -> Node:
                             role="quote")),
                     h("div", "flex-1 flex items-center", sparkline(trend(up), color, "h-24", color + "26")), row=True)
     rows = []
-    for i, (s, n) in enumerate(picks[: 3 if st.family == "medium" else 4]):
+    # The large variant's own ticker is in its header; its watchlist shows the others.
+    for i, (s, n) in enumerate(picks[:3] if st.family == "medium" else picks[1:]):
         p, _, c, u = quote()
         col = st.good if u else st.bad
         if i:
