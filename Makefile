@@ -44,6 +44,9 @@ test-fast: setup
 demo: setup
 	$(PY) scripts/demo.py
 
+data: setup
+	$(PY) scripts/build_data.py
+
 lint: setup
 	$(VENV)/bin/ruff check .
 
