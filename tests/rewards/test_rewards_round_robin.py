@@ -121,8 +121,6 @@ def test_needs_a_pairwise_judge_and_survives_pickling(openai_server):
 
 def test_config_gates_with_the_programmatic_reward_and_judges_pairwise(openai_server):
     conf = Path(__file__).resolve().parents[2] / "conf"
-    if not (conf / "reward" / "programmatic.yaml").is_file():
-        pytest.skip("conf/reward/programmatic.yaml (the gate's config) is not in the tree yet")
     with initialize_config_dir(str(conf), version_base="1.3"):
         cfg = compose(overrides=["+reward=tournament", f"reward.judge.base_url={openai_server.base_url}"])
     assert cfg.reward.gate._target_.endswith("programmatic.ProgrammaticReward")
