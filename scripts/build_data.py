@@ -5,6 +5,8 @@ The stages and their settings are in conf/data_pipeline.yaml; see widget2code/da
 
 from __future__ import annotations
 
+import sys
+
 import hydra
 from omegaconf import DictConfig
 
@@ -13,7 +15,11 @@ from widget2code.data.pipeline import run
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="data_pipeline")
 def main(cfg: DictConfig) -> None:
-    run(cfg)
+    try:
+        run(cfg)
+    except KeyboardInterrupt:
+        print("interrupted: finished records are kept; run the same command again to resume", file=sys.stderr)
+        sys.exit(130)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import hydra
@@ -13,7 +14,11 @@ from widget2code.demo import run
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="demo")
 def main(cfg: DictConfig) -> None:
-    run(cfg, Path(HydraConfig.get().runtime.output_dir))
+    try:
+        run(cfg, Path(HydraConfig.get().runtime.output_dir))
+    except KeyboardInterrupt:
+        print("interrupted: the data built so far is kept under the run directory", file=sys.stderr)
+        sys.exit(130)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from pathlib import Path
 from widget2code.data.manifest import atomic_write_bytes, atomic_write_text
 from widget2code.render.compiler import RendererSetupError
 from widget2code.render.renderer import Renderer
+from widget2code.render.result import RenderResult
 from widget2code.render.settings import RenderSettings
 
 EXIT_RENDERED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -73,6 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     except RendererSetupError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted: the PNGs written so far are kept", file=sys.stderr)
+        return 130
 
 
 def _render_one(renderer: Renderer, widget: Path, output: Path) -> int:
@@ -84,14 +88,16 @@ def _render_one(renderer: Renderer, widget: Path, output: Path) -> int:
 
 
 def _render_batch(renderer: Renderer, batch: Path, out: Path) -> int:
+    """Render every .tsx in `batch`; each PNG is written as soon as it is rendered."""
     files = sorted(batch.glob("*.tsx"))
     out.mkdir(parents=True, exist_ok=True)
-    results = renderer.render_many([f.read_bytes() for f in files], progress=f"rendering {batch}")
-    lines = []
-    for path, result in zip(files, results, strict=True):
+
+    def save(index: int, result: RenderResult) -> None:
         if result.ok and result.png is not None:
-            atomic_write_bytes(out / f"{path.stem}.png", result.png)
-        lines.append(json.dumps({"file": path.name, **result.summary()}))
+            atomic_write_bytes(out / f"{files[index].stem}.png", result.png)
+
+    results = renderer.render_many([f.read_bytes() for f in files], progress=f"rendering {batch}", on_result=save)
+    lines = [json.dumps({"file": path.name, **result.summary()}) for path, result in zip(files, results, strict=True)]
     atomic_write_text(out / "results.jsonl", "".join(line + "\n" for line in lines))
     kinds = Counter(str(r.error_kind) for r in results if not r.ok)
     ok = sum(r.ok for r in results)

@@ -25,7 +25,7 @@ import logging
 import os
 import struct
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -147,14 +147,18 @@ class Renderer:
             self._warm.put_nowait(slot)
 
     async def close(self) -> None:
+        # After a Ctrl-C the terminal has already signalled Chromium, Playwright's driver and the
+        # compile worker (one process group), so parts may be gone: close what is left, quietly.
+        asyncio.get_running_loop().set_exception_handler(lambda _loop, _context: None)
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
         if self._browser is not None:
-            with contextlib.suppress(PlaywrightError):
-                await self._browser.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._browser.close(), 10)
         if self._playwright is not None:
-            await self._playwright.stop()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._playwright.stop(), 10)
         await self.compiler.close()
         self._browser = self._playwright = None
 
@@ -382,8 +386,12 @@ class Renderer:
         })
         return base64.b64decode(shot["data"])
 
-    async def render_many_async(self, sources: Sequence[object], progress: Any = None) -> list[RenderResult]:
-        """Render all sources, at most `slots` painting at once; results keep the input order."""
+    async def render_many_async(self, sources: Sequence[object],
+                                on_result: Callable[[int, RenderResult], None] | None = None) -> list[RenderResult]:
+        """Render all sources, at most `slots` painting at once; results keep the input order.
+
+        `on_result(index, result)` is called as each render finishes (e.g. to save it at once).
+        """
         results: list[RenderResult | None] = [None] * len(sources)
         indices: asyncio.Queue[int] = asyncio.Queue()
         for i in range(len(sources)):
@@ -392,9 +400,9 @@ class Renderer:
         async def worker() -> None:
             while not indices.empty():
                 i = indices.get_nowait()
-                results[i] = await self.render_async(sources[i])
-                if progress is not None:
-                    progress()
+                results[i] = result = await self.render_async(sources[i])
+                if on_result is not None:
+                    on_result(i, result)
 
         # Twice the slots: while one source paints, the next one compiles.
         await asyncio.gather(*(worker() for _ in range(min(len(sources), 2 * self.slots) or 1)))
@@ -412,13 +420,23 @@ class Renderer:
         """Render one TSX source (str; bytes are decoded as UTF-8)."""
         return self._run(self.render_async(source))
 
-    def render_many(self, sources: Sequence[object], progress: bool | str = False) -> list[RenderResult]:
-        """Render many sources, keeping their order; `progress` shows a progress bar (its label if a str)."""
+    def render_many(self, sources: Sequence[object], progress: bool | str = False,
+                    on_result: Callable[[int, RenderResult], None] | None = None) -> list[RenderResult]:
+        """Render many sources, keeping their order.
+
+        `progress` shows a progress bar (labelled with it, if a str); `on_result(index, result)` is
+        called as each render finishes, so a caller can save work before the batch ends.
+        """
         if not progress:
-            return self._run(self.render_many_async(sources))
+            return self._run(self.render_many_async(sources, on_result))
         from rich.progress import Progress
 
         with Progress(transient=False) as bar:
             task = bar.add_task(progress if isinstance(progress, str) else "rendering", total=len(sources))
-            return self._run(self.render_many_async(sources, progress=lambda: bar.advance(task)))
 
+            def advance(index: int, result: RenderResult) -> None:
+                bar.advance(task)
+                if on_result is not None:
+                    on_result(index, result)
+
+            return self._run(self.render_many_async(sources, advance))
