@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
@@ -122,8 +123,10 @@ def test_memory_blowup_crashes_only_its_page(quick: Renderer) -> None:
 @pytest.mark.slow
 def test_chromium_dying_is_survived(quick: Renderer) -> None:
     quick._loop.run(quick._browser.close())  # as if Chromium were killed from outside
-    results = [quick.render(CARD) for _ in range(2)]
+    results = [quick.render(CARD) for _ in range(4)]
     assert results[-1].ok, results[-1].message
+    time.sleep(1.0)  # let the last page's renewal finish
+    assert quick._warm.qsize() <= 2 * quick.slots, "pages of the dead Chromium must not be replaced twice"
 
 
 def test_nothing_leaks_from_one_render_into_the_next(renderer: Renderer) -> None:

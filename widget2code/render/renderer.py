@@ -25,6 +25,7 @@ import logging
 import os
 import struct
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,6 +72,7 @@ def _png_size(png: bytes) -> tuple[int, int]:
 class _Slot:
     """One page in its own browser context, with a CDP session attached when it was made."""
 
+    browser: Browser
     context: BrowserContext
     page: Page
     cdp: CDPSession
@@ -103,7 +105,8 @@ class Renderer:
         self.cache = RenderCache(cache_dir) if cache_dir is not None else None
         self.chromium = chromium
         self.compiler = AsyncCompiler(workers=compile_workers)
-        self.blocked_requests: list[str] = []
+        #: The latest requests the sandbox blocked (URLs), for debugging widgets.
+        self.blocked_requests: deque[str] = deque(maxlen=256)
         self._loop: LoopThread | None = None
         self._playwright: Playwright | None = None
         self._browser: Browser | None = None
@@ -212,7 +215,7 @@ class Renderer:
         page = await context.new_page()
         # Attached now, not after a hang: a session attached to a page stuck in a loop hangs too.
         cdp = await context.new_cdp_session(page)
-        slot = _Slot(context=context, page=page, cdp=cdp)
+        slot = _Slot(browser=self._browser, context=context, page=page, cdp=cdp)
         page.on("crash", lambda _page: setattr(slot, "crashed", True))
         await page.goto(PAGE_URL, wait_until="load", timeout=30_000)
         return slot
@@ -245,26 +248,25 @@ class Renderer:
         except (PlaywrightError, TimeoutError):
             # A page the widget broke (timers removed, a loop still running, a crash): replace it.
             await self._stop_scripts(slot)
-        await self._discard(slot)
-        await self._replace_slot()
+        await self._retire(slot)
 
     async def _discard(self, slot: _Slot) -> None:
         with contextlib.suppress(PlaywrightError):
             await asyncio.wait_for(slot.context.close(), 5)
 
-    async def _replace_slot(self) -> None:
-        assert self._warm is not None and self._restart_lock is not None
-        for _ in range(3):
-            try:
-                if self._browser is None or not self._browser.is_connected():
-                    await self._restart_browser()
-                    return
-                self._warm.put_nowait(await self._new_slot())
-                return
-            except PlaywrightError as err:
-                log.warning("could not make a new page (%s); restarting Chromium", err)
+    async def _replace_slot(self, broken: _Slot) -> None:
+        """Put a new page in the pool for a broken one (with a new Chromium if it died)."""
+        assert self._warm is not None
+        if broken.browser is not self._browser:
+            return  # the pool was rebuilt with a new Chromium since this page was made
+        try:
+            if not broken.browser.is_connected():
                 await self._restart_browser()
                 return
+            self._warm.put_nowait(await self._new_slot())
+        except PlaywrightError as err:
+            log.warning("could not make a new page (%s); restarting Chromium", err)
+            await self._restart_browser()
 
     async def _restart_browser(self) -> None:
         """Chromium itself died (or will not make pages): start a new one with a full pool."""
@@ -348,13 +350,15 @@ class Renderer:
                 # Renewals are failing: Chromium is gone or stuck. Start again.
                 await self._restart_browser()
                 continue
+            if slot.browser is not self._browser:
+                continue  # left over from a Chromium that was replaced
             if not slot.crashed and not slot.page.is_closed():
                 return slot
             self._spawn(self._retire(slot))
 
     async def _retire(self, slot: _Slot) -> None:
         await self._discard(slot)
-        await self._replace_slot()
+        await self._replace_slot(slot)
 
     async def _stop_scripts(self, slot: _Slot) -> None:
         with contextlib.suppress(PlaywrightError, TimeoutError):
