@@ -104,7 +104,9 @@ def run(cfg: DictConfig, run_dir: Path, console: Console | None = None) -> Path:
             images=[(f"{name}: {totals[name]:.3f}", report.add_image(f"{record.id}-{i}", image))
                     for i, (name, image) in enumerate(variants.items())],
             code=(dataset_dir / record.tsx).read_text(), notes=record.cot,
-            figures={name: round(values[0], 3) for name, values in scored.components.items()}))
+            # The true render scores 1 on every component; what matters is how each one reacts.
+            figures={f"{name}, variants' mean": round(sum(values[1:]) / len(values[1:]), 3)
+                     for name, values in scored.components.items()}))
     rewards_section.tables.insert(0, Table("Reward of the true render vs degraded variants",
                                            ["sample", "true render", *VARIANTS, "true render best"], rows))
     path = report.write()
