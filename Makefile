@@ -52,6 +52,8 @@ lint: setup
 
 bench: setup
 	$(PY) scripts/bench/render_throughput.py
+	$(PY) scripts/bench/reward_throughput.py
+	$(PY) scripts/bench/data_pipeline.py 200
 
 clean:
 	rm -rf outputs .pytest_cache .ruff_cache
