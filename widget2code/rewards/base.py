@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from PIL import Image
@@ -77,3 +77,41 @@ def clamp01(value: float) -> float:
     if value is None or math.isnan(value):
         return 0.0
     return min(1.0, max(0.0, float(value)))
+
+
+def normalize_weights(weights: Mapping[str, float], known: Sequence[str], owner: str,
+                      error: type[ValueError] = ValueError) -> dict[str, float]:
+    """Weights for every name in `known` (missing ones 0), checked and scaled to sum to 1."""
+    unknown = sorted(set(weights) - set(known))
+    if unknown:
+        raise error(f"unknown {owner}(s) {unknown}; known: {list(known)}")
+    if any(w < 0 for w in weights.values()) or sum(weights.values()) <= 0:
+        raise error(f"{owner} weights must be >= 0 with a positive sum, got {dict(weights)}")
+    total = sum(weights.values())
+    return {name: float(weights.get(name, 0.0)) / total for name in known}
+
+
+@dataclass
+class Renderable:
+    """The candidates that have a picture (`indices` into the input), paired with their references."""
+
+    indices: list[int]
+    references: list[Image.Image]
+    images: list[Image.Image]
+    errors: list[str | None]  # one per input candidate: None, or why it has no picture
+
+
+def renderable(references: Sequence[Image.Image], candidates: Sequence[Candidate]) -> Renderable:
+    """Split a batch for an image reward: failed candidates score 0 and keep their error kind."""
+    if len(references) != len(candidates):
+        raise ValueError(f"{len(references)} references for {len(candidates)} candidates")
+    split = Renderable(indices=[], references=[], images=[], errors=[None] * len(candidates))
+    for i, candidate in enumerate(candidates):
+        image, error = candidate_image(candidate)
+        if image is None:
+            split.errors[i] = error
+        else:
+            split.indices.append(i)
+            split.references.append(references[i])
+            split.images.append(image)
+    return split

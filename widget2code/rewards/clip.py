@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 from PIL import Image
 
-from widget2code.rewards.base import Candidate, Reward, RewardOutput, candidate_image, clamp01
+from widget2code.rewards.base import Candidate, Reward, RewardOutput, clamp01, renderable
 from widget2code.rewards.devices import resolve_device
 from widget2code.rewards.images import pad_to_square, parse_color
 
@@ -162,22 +162,12 @@ class ClipSimilarityReward(Reward):
 
     def score(self, references: Sequence[Image.Image], candidates: Sequence[Candidate],
               **context: object) -> RewardOutput:
-        if len(references) != len(candidates):
-            raise ValueError(f"{len(references)} references for {len(candidates)} candidates")
-        n = len(candidates)
-        cosine = [0.0] * n
-        errors: list[str | None] = [None] * n
-        ok, images = [], []
-        for i, cand in enumerate(candidates):
-            image, error = candidate_image(cand)
-            if image is None:
-                errors[i] = error
-            else:
-                ok.append(i)
-                images.append(image)
-        if ok:
-            sims = (self._reference_embeddings([references[i] for i in ok]) * self.embed(images)).sum(-1)
-            for i, sim in zip(ok, sims.tolist(), strict=True):
+        split = renderable(references, candidates)
+        errors = split.errors
+        cosine = [0.0] * len(candidates)
+        if split.indices:
+            sims = (self._reference_embeddings(split.references) * self.embed(split.images)).sum(-1)
+            for i, sim in zip(split.indices, sims.tolist(), strict=True):
                 cosine[i] = sim
         totals = [clamp01(c) if errors[i] is None else 0.0 for i, c in enumerate(cosine)]
         return RewardOutput(total=totals, components={"clip_cosine": cosine}, errors=errors)

@@ -29,7 +29,7 @@ from typing import Literal
 import numpy as np
 from PIL import Image
 
-from widget2code.rewards.base import Candidate, Reward, RewardOutput, clamp01
+from widget2code.rewards.base import Candidate, Reward, RewardOutput, clamp01, normalize_weights
 
 Aggregation = Literal["sum_then_normalize", "normalize_then_sum"]
 AGGREGATIONS = ("sum_then_normalize", "normalize_then_sum")
@@ -56,10 +56,7 @@ class CompositeReward(Reward):
         if aggregation not in AGGREGATIONS:
             raise CompositeRewardError(f"aggregation must be one of {AGGREGATIONS}, got {aggregation!r}")
         self.rewards, weights = _parse_rewards(rewards)
-        total = sum(weights.values())
-        if total <= 0 or any(w < 0 for w in weights.values()):
-            raise CompositeRewardError(f"composite weights must be >= 0 with a positive sum, got {weights}")
-        self.weights = {k: w / total for k, w in weights.items()}
+        self.weights = normalize_weights(weights, list(weights), "composite", error=CompositeRewardError)
         self.aggregation = aggregation
         self.eps = eps
         self.name = name

@@ -25,7 +25,7 @@ from PIL import Image
 
 from widget2code.models.prompts import parse_completion
 from widget2code.render import Compiler, CompileResult, ErrorKind
-from widget2code.rewards.base import Candidate, Reward, RewardOutput
+from widget2code.rewards.base import Candidate, Reward, RewardOutput, normalize_weights
 
 CHECKS = ("tags", "syntax", "imports", "component")
 DEFAULT_WEIGHTS = {check: 0.25 for check in CHECKS}
@@ -44,14 +44,8 @@ class FormatReward(Reward):
 
     def __init__(self, weights: Mapping[str, float] | None = None, compile_timeout_s: float = 10.0,
                  workers: int = 1) -> None:
-        weights = dict(DEFAULT_WEIGHTS if weights is None else weights)
-        unknown = sorted(set(weights) - set(CHECKS))
-        if unknown:
-            raise ValueError(f"FormatReward weights: unknown check(s) {unknown}; the checks are {list(CHECKS)}")
-        if any(w < 0 for w in weights.values()) or sum(weights.values()) <= 0:
-            raise ValueError(f"FormatReward weights must be >= 0 with a positive sum, got {weights}")
-        total = sum(weights.values())
-        self.weights = {check: weights.get(check, 0.0) / total for check in CHECKS}
+        self.weights = normalize_weights(DEFAULT_WEIGHTS if weights is None else weights, list(CHECKS),
+                                         "check")
         self.compile_timeout_s, self.workers = compile_timeout_s, workers
         self._compiler: Compiler | None = None
         self._lock = threading.Lock()

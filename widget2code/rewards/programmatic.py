@@ -17,7 +17,7 @@ import torch
 from PIL import Image
 
 from widget2code.rewards import metrics
-from widget2code.rewards.base import Candidate, Reward, RewardOutput, candidate_image, clamp01
+from widget2code.rewards.base import Candidate, Reward, RewardOutput, clamp01, normalize_weights, renderable
 from widget2code.rewards.devices import resolve_device
 from widget2code.rewards.images import PairBatch, parse_color, prepare_pairs
 from widget2code.rewards.lpips_net import load_lpips, lpips_similarity
@@ -50,14 +50,8 @@ class ProgrammaticReward(Reward):
                  lpips_max_size: int | None = 256,
                  palette_clusters: int = 6, palette_max_delta_e: float = 50.0, layout_threshold: float = 0.1,
                  device: str | None = None) -> None:
-        weights = dict(DEFAULT_WEIGHTS if weights is None else weights)
-        unknown = sorted(set(weights) - set(DEFAULT_WEIGHTS))
-        if unknown:
-            raise ValueError(f"unknown programmatic metric(s) {unknown}; known: {sorted(DEFAULT_WEIGHTS)}")
-        if any(w < 0 for w in weights.values()) or sum(weights.values()) <= 0:
-            raise ValueError(f"programmatic weights must be >= 0 with a positive sum, got {weights}")
-        total = sum(weights.values())
-        self.weights = {k: float(weights.get(k, 0.0)) / total for k in DEFAULT_WEIGHTS}
+        self.weights = normalize_weights(DEFAULT_WEIGHTS if weights is None else weights, list(DEFAULT_WEIGHTS),
+                                         "programmatic metric")
         if working_size < 8:
             raise ValueError(f"working_size must be at least 8 px, got {working_size}")
         self.working_size = int(working_size)
@@ -104,25 +98,14 @@ class ProgrammaticReward(Reward):
 
     def score(self, references: Sequence[Image.Image], candidates: Sequence[Candidate],
               **context: object) -> RewardOutput:
-        if len(references) != len(candidates):
-            raise ValueError(f"{len(references)} references for {len(candidates)} candidates")
         functions = self.metric_functions()
-        n = len(candidates)
+        split = renderable(references, candidates)
+        errors, n = split.errors, len(candidates)
         components = {name: [0.0] * n for name in functions}
-        errors: list[str | None] = [None] * n
-        images: list[Image.Image] = []
-        ok: list[int] = []
-        for i, cand in enumerate(candidates):
-            image, error = candidate_image(cand)
-            if image is None:
-                errors[i] = error
-            else:
-                images.append(image)
-                ok.append(i)
-        if ok:
-            batch = self.prepare([references[i] for i in ok], images)
+        if split.indices:
+            batch = self.prepare(split.references, split.images)
             for name, fn in functions.items():
-                for i, value in zip(ok, fn(batch), strict=True):
+                for i, value in zip(split.indices, fn(batch), strict=True):
                     components[name][i] = clamp01(float(value))
         totals = [clamp01(sum(self.weights[name] * components[name][i] for name in functions))
                   if errors[i] is None else 0.0 for i in range(n)]
