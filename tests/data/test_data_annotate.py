@@ -4,10 +4,11 @@ import pytest
 from PIL import Image
 from support.openai_server import Fault, request_images, request_text
 
-from widget2code.data.manifest import SampleRecord, atomic_write_text, read_manifest, write_manifest
+from widget2code.data.manifest import SampleRecord, read_manifest, write_manifest
 from widget2code.data.prompts import load_prompt
 from widget2code.data.stages.annotate import annotate, has_five_sections
 from widget2code.data.synthetic import HEADINGS, generate_widget
+from widget2code.files import atomic_write_text
 from widget2code.llm import LLMConfigError, OpenAICompatibleClient
 
 TRACE = "\n\n".join(f"{h}\nAbout {h.split('. ')[1].lower()} of the widget." for h in HEADINGS)

@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from widget2code.data.manifest import SampleRecord, atomic_write_bytes, read_manifest, write_manifest
+from widget2code.data.manifest import SampleRecord, read_manifest, write_manifest
 from widget2code.data.stages.dedup import CLUSTERS_FILE, dedup, near_pairs
 from widget2code.data.synthetic import generate_widget
+from widget2code.files import atomic_write_bytes
 
 
 def test_band_bucketing_finds_exactly_the_brute_force_pairs():

@@ -5,9 +5,10 @@ from collections import Counter
 import pytest
 from scipy.stats import spearmanr
 
-from widget2code.data.manifest import SampleRecord, atomic_write_text, read_manifest, write_manifest
+from widget2code.data.manifest import SampleRecord, read_manifest, write_manifest
 from widget2code.data.stages.difficulty import RegexTokenizer, count_tokens, tag_difficulty
 from widget2code.data.synthetic import generate_widgets
+from widget2code.files import atomic_write_text
 from widget2code.models.tokenizer import train_tokenizer
 
 

@@ -3,15 +3,10 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from widget2code.data.manifest import (
-    SampleRecord,
-    atomic_write_bytes,
-    atomic_write_text,
-    read_manifest,
-    write_manifest,
-)
+from widget2code.data.manifest import SampleRecord, read_manifest, write_manifest
 from widget2code.data.stages.render_verify import render_verify
 from widget2code.data.synthetic import generate_widget
+from widget2code.files import atomic_write_bytes, atomic_write_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

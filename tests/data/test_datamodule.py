@@ -18,8 +18,8 @@ from widget2code.data.datamodule import (
 from widget2code.data.manifest import SampleRecord, write_manifest
 from widget2code.models.chat import IGNORE_INDEX
 from widget2code.models.factory import build_tiny_model
-from widget2code.models.prompts import SYSTEM_PROMPT, USER_PROMPT, format_completion
 from widget2code.models.tokenizer import train_tokenizer
+from widget2code.task import SYSTEM_PROMPT, USER_PROMPT, format_completion
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
 COLORS = [

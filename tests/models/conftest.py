@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from widget2code.models.factory import LoadedModel, build_tiny_model
-from widget2code.models.prompts import SYSTEM_PROMPT, USER_PROMPT, format_completion
 from widget2code.models.tokenizer import train_tokenizer
+from widget2code.task import SYSTEM_PROMPT, USER_PROMPT, format_completion
 
 WIDGETS = [
     'export default function Clock() {\n  return <div className="rounded-xl bg-[#1e293b] p-4 text-white">10:42</div>;\n}',

@@ -15,11 +15,11 @@ from PIL import Image, ImageDraw, ImageFilter
 from reward_widgets import mix, stat_card
 from support.openai_server import request_images
 
-from widget2code.models.prompts import format_completion
 from widget2code.render import ErrorKind, RenderResult
 from widget2code.rewards.clip import ClipSimilarityReward
 from widget2code.rewards.composite import CompositeReward, CompositeRewardError, group_index, group_zscore
 from widget2code.rewards.programmatic import ProgrammaticReward
+from widget2code.task import format_completion
 
 CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
 GOOD_TSX = "export default function W() { return <div className='p-2'>Hi</div>; }"

@@ -10,8 +10,8 @@ from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from PIL import Image
 
-from widget2code.models.prompts import format_completion
 from widget2code.rewards.format import CHECKS, FormatReward
+from widget2code.task import format_completion
 
 THINK = "A card with a title; blue background, white text, rounded corners."
 GOOD_CODE = """import { useState } from 'react';

@@ -35,7 +35,7 @@ from transformers import ProcessorMixin
 
 from widget2code.data.manifest import SampleRecord, read_manifest
 from widget2code.models.chat import collate, encode_prompt, encode_sft, prompt_text
-from widget2code.models.prompts import format_completion
+from widget2code.task import format_completion
 
 Mode = Literal["sft", "grpo"]
 STAGES = ("train", "val", "test")

@@ -16,7 +16,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from PIL import Image
 
-from widget2code.data.manifest import atomic_write_bytes, atomic_write_text
+from widget2code.files import atomic_write_bytes, atomic_write_text
 
 
 @dataclass

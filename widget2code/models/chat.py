@@ -21,7 +21,7 @@ import torch
 from PIL import Image
 from transformers import ProcessorMixin
 
-from widget2code.models.prompts import SYSTEM_PROMPT, USER_PROMPT
+from widget2code.task import SYSTEM_PROMPT, USER_PROMPT
 
 IGNORE_INDEX = -100
 # Per-token keys and the value that pads them; everything else (pixel_values, image_grid_thw) is

@@ -6,7 +6,8 @@ Two paths, one result (`LoadedModel(model, processor)`):
   to 4-bit NF4 for QLoRA. This is what runs on a GPU machine.
 - `build_tiny_model`: the same architecture classes (`Glm4vForConditionalGeneration`,
   `Qwen3VLForConditionalGeneration`) built from a tiny config with random weights and a tokenizer
-  trained locally, for tests and the CPU demo. `build_tiny_from_dataset` is its Hydra entry point.
+  trained locally, for tests and the CPU demo (`widget2code.data.tiny_model` trains that tokenizer on
+  a dataset: the Hydra entry point of the tiny models).
 
 Both return the bare model; adapters (LoRA/QLoRA) are applied on top by a separate layer that takes a
 `LoadedModel`, so this module knows nothing about PEFT. Both families keep the vision tower under
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
@@ -42,9 +42,7 @@ from transformers import (
     Qwen3VLVideoProcessor,
 )
 
-from widget2code.data.manifest import read_manifest
-from widget2code.models.prompts import SYSTEM_PROMPT, USER_PROMPT, format_completion
-from widget2code.models.tokenizer import FAMILIES, Family, cached_tokenizer, family_tokens
+from widget2code.models.tokenizer import FAMILIES, Family, family_tokens
 
 Preset = Literal["tiny", "small"]
 
@@ -222,47 +220,6 @@ def build_tiny_model(
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     return LoadedModel(model, build_tiny_processor(family, tokenizer, image_size))
-
-
-def dataset_corpus(dataset_dir: str | os.PathLike[str]) -> Iterator[str]:
-    """The texts a tiny tokenizer is trained on: the prompts and every training target of a dataset.
-
-    Uses the `train` split when the manifest has one (so validation and test text stay unseen), else
-    every record.
-    """
-    records = read_manifest(dataset_dir)
-    train = [r for r in records if r.split == "train"] or records
-    yield SYSTEM_PROMPT
-    yield USER_PROMPT
-    for record in train:
-        path = Path(dataset_dir) / record.tsx
-        try:
-            tsx = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as err:
-            raise ModelLoadError(
-                f"tokenizer corpus: cannot read TSX of {record.id} at {path}: {err}"
-            ) from err
-        yield format_completion(record.cot or "", tsx)
-
-
-def build_tiny_from_dataset(
-    family: Family,
-    dataset_dir: str | os.PathLike[str],
-    preset: Preset = "tiny",
-    vocab_size: int = 1024,
-    image_size: int = 112,
-    seed: int = 0,
-    tokenizer_dir: str | os.PathLike[str] | None = None,
-) -> LoadedModel:
-    """Hydra entry point for tiny models: tokenizer trained on the dataset's text, then the model.
-
-    The tokenizer is cached under `tokenizer_dir` (default `<dataset_dir>/.tokenizers`), keyed by
-    family, vocabulary size and corpus content, so reruns on the same data reuse it and a rebuilt
-    dataset gets a fresh one.
-    """
-    cache = Path(tokenizer_dir) if tokenizer_dir is not None else Path(dataset_dir) / ".tokenizers"
-    tokenizer = cached_tokenizer(dataset_corpus(dataset_dir), family, vocab_size, cache)
-    return build_tiny_model(family, tokenizer, preset=preset, image_size=image_size, seed=seed)
 
 
 # --------------------------------------------------------------------------------------------------

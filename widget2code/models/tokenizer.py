@@ -11,8 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +18,8 @@ from typing import Literal
 
 from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import PreTrainedTokenizerFast
+
+from widget2code.files import atomic_directory
 
 Family = Literal["glm4v", "qwen3vl"]
 FAMILIES: tuple[str, ...] = ("glm4v", "qwen3vl")
@@ -160,13 +160,6 @@ def cached_tokenizer(
     if (target / "tokenizer.json").is_file():
         return PreTrainedTokenizerFast.from_pretrained(str(target))
     tokenizer = train_tokenizer(texts, family, vocab_size)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
-    try:
+    with atomic_directory(target) as tmp:  # a concurrent writer that wins the race is kept
         tokenizer.save_pretrained(str(tmp))
-        os.replace(tmp, target)
-    except OSError:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if not (target / "tokenizer.json").is_file():  # not a lost race with another process
-            raise
     return tokenizer

@@ -12,7 +12,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from widget2code.data.manifest import atomic_write_bytes, atomic_write_text
+from widget2code.files import atomic_write_bytes, atomic_write_text
 from widget2code.render.compiler import RendererSetupError
 from widget2code.render.renderer import Renderer
 from widget2code.render.result import RenderResult

@@ -14,7 +14,7 @@ import json
 import os
 from pathlib import Path
 
-from widget2code.data.manifest import atomic_write_bytes
+from widget2code.files import atomic_write_bytes
 from widget2code.render.result import ErrorKind, RenderResult
 
 

@@ -23,13 +23,14 @@ Without group information both modes return the raw weighted sum in [0, 1].
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 import numpy as np
 from PIL import Image
 
 from widget2code.rewards.base import Candidate, Reward, RewardOutput, clamp01, normalize_weights
+from widget2code.rewards.groups import group_labels, group_members
 
 Aggregation = Literal["sum_then_normalize", "normalize_then_sum"]
 AGGREGATIONS = ("sum_then_normalize", "normalize_then_sum")
@@ -117,25 +118,14 @@ def _parse_rewards(spec: Mapping[str, object] | Sequence[Mapping[str, object]]
 
 def group_index(n: int, context: Mapping[str, object]) -> np.ndarray | None:
     """Group number per candidate from `group_ids` or `group_size` in `context`, or None if neither."""
-    ids = context.get("group_ids")
-    if ids is not None:
-        if not isinstance(ids, Sequence) or len(ids) != n:
-            raise CompositeRewardError(f"group_ids must hold one id per candidate ({n}), got {ids!r}")
-        seen: dict[Hashable, int] = {}
-        return np.array([seen.setdefault(g, len(seen)) for g in ids])
-    size = context.get("group_size")
-    if size is not None:
-        if not isinstance(size, int) or size < 1 or n % size:
-            raise CompositeRewardError(f"group_size must be a positive divisor of the {n} candidates, got {size!r}")
-        return np.arange(n) // size
-    return None
+    labels = group_labels(n, context.get("group_ids"), context.get("group_size"), error=CompositeRewardError)
+    return None if labels is None else np.array(labels)
 
 
 def group_zscore(values: np.ndarray, groups: np.ndarray, eps: float = 1e-6) -> np.ndarray:
     """(values - group mean) / (group population std + eps); 0 for every member of a constant group."""
     out = np.zeros_like(values, dtype=np.float64)
-    for g in np.unique(groups):
-        members = groups == g
+    for members in group_members(groups.tolist()):
         v = values[members]
         std = v.std()
         out[members] = 0.0 if std == 0 else (v - v.mean()) / (std + eps)

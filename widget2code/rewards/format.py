@@ -23,9 +23,9 @@ from typing import Any
 
 from PIL import Image
 
-from widget2code.models.prompts import parse_completion
 from widget2code.render import Compiler, CompileResult, ErrorKind
 from widget2code.rewards.base import Candidate, Reward, RewardOutput, normalize_weights
+from widget2code.task import parse_completion
 
 CHECKS = ("tags", "syntax", "imports", "component")
 DEFAULT_WEIGHTS = {check: 0.25 for check in CHECKS}

@@ -1,6 +1,6 @@
 """A disk cache of judge answers: one small JSON file per judgment, so nothing is judged twice.
 
-Files are written to a temporary name in the same folder and moved into place with `os.replace`, so a
+Files are written atomically (`widget2code.files`), so a
 reader never sees half a file and concurrent writers (threads, DataLoader workers, DDP ranks sharing
 a folder) simply race to write the same content. JSON files rather than sqlite: no locking, and a
 cache folder can be copied, merged or inspected with ordinary tools.
@@ -11,10 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
+
+from widget2code.files import atomic_write_text
 
 
 def cache_key(**fields: Any) -> str:
@@ -59,13 +60,4 @@ class JudgmentCache:
             self._memory[key] = value
         if self.directory is None:
             return
-        path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{key[:8]}-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(value, handle, sort_keys=True)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write_text(self._path(key), json.dumps(value, sort_keys=True))

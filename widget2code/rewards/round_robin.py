@@ -23,28 +23,18 @@ from collections.abc import Sequence
 from PIL import Image
 
 from widget2code.rewards.base import Candidate, Reward, RewardOutput
+from widget2code.rewards.groups import group_labels, group_members
 from widget2code.rewards.vlm_judge import VLMJudgeReward
 
 
 def group_indices(n: int, references: Sequence[Image.Image], context: dict[str, object]) -> list[list[int]]:
     """The candidates' indices per group, from `group_ids`, `group_size` or shared references."""
-    group_ids = context.get("group_ids")
-    group_size = context.get("group_size")
-    if group_ids is not None:
-        if not isinstance(group_ids, Sequence) or len(group_ids) != n:
-            raise ValueError(f"context['group_ids'] must hold one group id per candidate ({n}), got {group_ids!r}")
-        keys: list[object] = list(group_ids)
-    elif group_size is not None:
-        if not isinstance(group_size, int) or group_size < 1 or n % group_size:
-            raise ValueError(f"context['group_size'] must be a positive int dividing the {n} candidates, "
-                             f"got {group_size!r}")
-        keys = [i // group_size for i in range(n)]
-    else:
-        keys = [_picture_hash(reference) for reference in references]
-    groups: dict[object, list[int]] = {}
-    for index, key in enumerate(keys):
-        groups.setdefault(key, []).append(index)
-    return list(groups.values())
+    labels = group_labels(n, context.get("group_ids"), context.get("group_size"))
+    if labels is None:
+        if len(references) != n:
+            raise ValueError(f"{len(references)} references for {n} candidates")
+        labels = group_labels(n, [_picture_hash(reference) for reference in references])
+    return group_members(labels)
 
 
 def _picture_hash(image: Image.Image) -> str:

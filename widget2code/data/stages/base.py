@@ -22,10 +22,10 @@ from widget2code.data.manifest import (
     MANIFEST,
     ManifestAppender,
     SampleRecord,
-    atomic_write_text,
     iter_manifest,
     write_manifest,
 )
+from widget2code.files import atomic_write_text
 
 REJECTED = "rejected"
 PARAMS = "params.json"

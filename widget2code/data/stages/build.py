@@ -17,11 +17,12 @@ from pathlib import Path
 
 from rich.progress import Progress
 
-from widget2code.data.manifest import SampleRecord, atomic_write_text
+from widget2code.data.manifest import SampleRecord
 from widget2code.data.progress import track
 from widget2code.data.stages.base import RecordOutput, StageReport
 from widget2code.data.stages.render_verify import IMAGE_FROM_RENDER
 from widget2code.data.synthetic import generate_widgets
+from widget2code.files import atomic_write_text
 
 
 def synthetic_id(seed: int, index: int) -> str:

@@ -26,15 +26,16 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 from rich.progress import Progress
 
-from widget2code.data.manifest import SampleRecord, atomic_write_bytes, atomic_write_text
+from widget2code.data.manifest import SampleRecord
 from widget2code.data.progress import track
 from widget2code.data.prompts import Prompt, load_prompt
 from widget2code.data.similarity import ssim
 from widget2code.data.stages.base import RecordOutput, StageReport
 from widget2code.data.stages.llm_calls import ask_in_chunks, extract_tsx, image_message, usage_delta
 from widget2code.data.stages.render_verify import IMAGE_FROM_RENDER, RendersMany
+from widget2code.files import atomic_write_bytes, atomic_write_text
 from widget2code.llm import ChatResult, OpenAICompatibleClient, image_to_data_url
-from widget2code.models.prompts import USER_PROMPT
+from widget2code.task import USER_PROMPT
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from widget2code.llm import ChatResult, LLMError, OpenAICompatibleClient
-from widget2code.models.prompts import parse_completion
+from widget2code.task import parse_completion
 
 T = TypeVar("T")
 Messages = list[dict[str, Any]]

@@ -17,10 +17,11 @@ from typing import Any, Protocol
 from PIL import Image, UnidentifiedImageError
 from rich.progress import Progress
 
-from widget2code.data.manifest import SampleRecord, atomic_write_bytes, read_manifest
+from widget2code.data.manifest import SampleRecord, read_manifest
 from widget2code.data.progress import track
 from widget2code.data.similarity import ssim
 from widget2code.data.stages.base import RecordOutput, StageReport, chunks
+from widget2code.files import atomic_write_bytes
 from widget2code.render import RenderResult
 
 #: Records whose image is their own render (set by the synthetic build stage).
