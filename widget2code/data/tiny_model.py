@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from widget2code.data.manifest import read_manifest
-from widget2code.models.factory import LoadedModel, ModelLoadError, Preset, build_tiny_model
+from widget2code.models.factory import LoadedModel, ModelLoadError, Preset, build_tiny_model, check_adapter_path
 from widget2code.models.tokenizer import Family, cached_tokenizer
 from widget2code.task import SYSTEM_PROMPT, USER_PROMPT, format_completion
 
@@ -45,13 +45,16 @@ def build_tiny_from_dataset(
     image_size: int = 112,
     seed: int = 0,
     tokenizer_dir: str | os.PathLike[str] | None = None,
+    adapter_path: str | os.PathLike[str] | None = None,
 ) -> LoadedModel:
     """Hydra entry point for tiny models: tokenizer trained on the dataset's text, then the model.
 
     The tokenizer is cached under `tokenizer_dir` (default `<dataset_dir>/.tokenizers`), keyed by
     family, vocabulary size and corpus content, so reruns on the same data reuse it and a rebuilt
-    dataset gets a fresh one.
+    dataset gets a fresh one. `adapter_path` is checked and passed on (see `LoadedModel`).
     """
+    adapter = check_adapter_path(adapter_path)
     cache = Path(tokenizer_dir) if tokenizer_dir is not None else Path(dataset_dir) / ".tokenizers"
     tokenizer = cached_tokenizer(dataset_corpus(dataset_dir), family, vocab_size, cache)
-    return build_tiny_model(family, tokenizer, preset=preset, image_size=image_size, seed=seed)
+    loaded = build_tiny_model(family, tokenizer, preset=preset, image_size=image_size, seed=seed)
+    return loaded._replace(adapter_path=adapter)

@@ -77,6 +77,22 @@ class ModelLoadError(ValueError):
 class LoadedModel(NamedTuple):
     model: PreTrainedModel
     processor: ProcessorMixin
+    #: An adapter (PEFT directory) to start from, checked to exist at load time; the adapters layer
+    #: (`widget2code.models.adapters`) loads it. Lives here so a config says `model.adapter_path=...`.
+    adapter_path: str | None = None
+
+
+def check_adapter_path(adapter_path: str | os.PathLike[str] | None) -> str | None:
+    """The adapter directory as a string, or a `ModelLoadError` saying what is missing."""
+    if adapter_path is None:
+        return None
+    path = Path(adapter_path).expanduser()
+    if not (path / "adapter_config.json").is_file():
+        raise ModelLoadError(
+            f"adapter_path {str(adapter_path)!r} is not a saved adapter (no adapter_config.json there); "
+            "point it to the `adapter/` directory a training run saved, or set it to null to start cold"
+        )
+    return str(path)
 
 
 def model_family(model: PreTrainedModel) -> Family:
@@ -271,6 +287,7 @@ def load_pretrained(
     trust_remote_code: bool = False,
     local_files_only: bool = False,
     processor_kwargs: dict[str, Any] | None = None,
+    adapter_path: str | os.PathLike[str] | None = None,
 ) -> LoadedModel:
     """Load a real checkpoint and its processor (GLM-4.1V or Qwen3-VL) with `from_pretrained`.
 
@@ -278,8 +295,10 @@ def load_pretrained(
     or "auto". `quantization="nf4"` loads the language model in 4 bits for QLoRA (needs
     `bitsandbytes`). `local_files_only=True` fails at once instead of retrying an unreachable hub.
     `processor_kwargs` go to `AutoProcessor.from_pretrained` (for example a pixel budget).
-    Missing or unreadable weights raise `ModelLoadError` saying how to get them.
+    Missing or unreadable weights raise `ModelLoadError` saying how to get them. `adapter_path` is
+    checked and passed on (see `LoadedModel`).
     """
+    adapter = check_adapter_path(adapter_path)
     name = str(model_name_or_path)
     if _looks_local(name) and not Path(name).expanduser().is_dir():
         raise _load_error(name, "config", FileNotFoundError(f"no directory {name}"))
@@ -324,4 +343,4 @@ def load_pretrained(
         )
     except (OSError, HFValidationError) as err:
         raise _load_error(name, "weights", err) from err
-    return LoadedModel(model, processor)
+    return LoadedModel(model, processor, adapter)
