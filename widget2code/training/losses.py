@@ -1,0 +1,136 @@
+"""The GRPO objective: PPO's clipped surrogate on group-relative advantages, plus a KL penalty.
+
+Per completion token t of sequence b (TRL's GRPOTrainer definitions):
+
+    ratio  = exp(logp - old_logp)                                 (1 when old_logps is None)
+    policy = -min(ratio * A_b, clamp(ratio, 1 - eps, 1 + eps_high) * A_b)
+    k3     = exp(ref - logp) - (ref - logp) - 1                   (>= 0, unbiased KL(pi || ref) estimate)
+    loss_t = policy + beta * k3           (k3 * ratio with kl_ratio_correction, TRL's use_bias_correction_kl)
+
+reduced over the completion mask by `loss_type`:
+- "grpo": mean over each sequence's tokens, then over sequences (a fully masked row counts as 0);
+- "bnpo": mean over every token of the batch;
+- "dr_grpo": sum / (B * max_completion_length), which removes the length bias of the two above.
+
+The loss is not divided by gradient-accumulation steps: the trainer does that. Masked positions are
+neutralised before anything is computed, so padding (whatever its log-probs) never yields NaN in the
+loss or its gradient.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from torch import Tensor
+
+LossType = Literal["grpo", "bnpo", "dr_grpo"]
+LOSS_TYPES = ("grpo", "bnpo", "dr_grpo")
+
+
+class GRPOLossError(ValueError):
+    """Inputs or options that do not define the GRPO loss (shapes, loss type, coefficients)."""
+
+
+def grpo_loss(logps: Tensor, old_logps: Tensor | None, ref_logps: Tensor | None, advantages: Tensor,
+              mask: Tensor, *, epsilon: float = 0.2, epsilon_high: float | None = None, beta: float = 0.05,
+              loss_type: LossType = "grpo", max_completion_length: int | None = None,
+              kl_ratio_correction: bool = False, entropy: Tensor | None = None) -> tuple[Tensor, dict[str, float]]:
+    """The scalar loss and its detached statistics (see the module docstring).
+
+    Args:
+        logps: [B, T] per-token log-probs of the completions under the policy being trained (with grad).
+        old_logps: [B, T] the same under the policy that sampled them, or None (on-policy: ratio 1).
+        ref_logps: [B, T] the same under the reference policy; may be None only when beta == 0.
+        advantages: [B] one advantage per completion.
+        mask: [B, T] the completion mask (1 on real tokens, 0 on padding), bool or 0/1.
+        epsilon, epsilon_high: the clip range [1 - epsilon, 1 + epsilon_high] (epsilon_high defaults
+            to epsilon; DAPO's clip-higher sets it larger).
+        entropy: [B, T] optional per-token entropies, only logged.
+
+    Returns:
+        loss, and stats: `kl` (when ref_logps is given), `clip_ratio/low_mean`, `clip_ratio/high_mean`,
+        `clip_ratio/region_mean` (share of tokens whose ratio the clip held back: below 1 - eps with
+        A < 0, above 1 + eps_high with A > 0, either), `entropy` (when given), `ratio/min`, `ratio/max`.
+    """
+    eps_low, eps_high = epsilon, epsilon if epsilon_high is None else epsilon_high
+    _check(logps, old_logps, ref_logps, advantages, mask, entropy, eps_low, eps_high, beta, loss_type,
+           max_completion_length)
+    keep = mask.bool()  # [B, T]
+    weight = keep.to(logps.dtype)  # [B, T]
+    logps = logps.masked_fill(~keep, 0.0)  # [B, T]; padding: ratio 1 and k3 0 below, whatever came in
+    old = logps.detach() if old_logps is None else old_logps.masked_fill(~keep, 0.0)  # [B, T]
+    a = advantages.to(logps.dtype).unsqueeze(1)  # [B, 1]
+
+    ratio = torch.exp(logps - old)  # [B, T]
+    clipped = ratio.clamp(1.0 - eps_low, 1.0 + eps_high)  # [B, T]
+    per_token = -torch.min(ratio * a, clipped * a)  # [B, T]
+    kl = None
+    if ref_logps is not None:
+        delta = ref_logps.masked_fill(~keep, 0.0) - logps  # [B, T]
+        kl = torch.exp(delta) - delta - 1.0  # [B, T]
+        if kl_ratio_correction:
+            kl = kl * ratio
+        if beta != 0.0:
+            per_token = per_token + beta * kl
+    loss = _reduce(per_token * weight, weight, loss_type, max_completion_length)
+
+    with torch.no_grad():
+        tokens = weight.sum().clamp(min=1.0)
+
+        def masked_mean(x: Tensor) -> float:
+            return float((x.to(weight.dtype) * weight).sum() / tokens)
+
+        low = (ratio < 1.0 - eps_low) & (a < 0)  # [B, T]
+        high = (ratio > 1.0 + eps_high) & (a > 0)  # [B, T]
+        stats = {
+            "clip_ratio/low_mean": masked_mean(low),
+            "clip_ratio/high_mean": masked_mean(high),
+            "clip_ratio/region_mean": masked_mean(low | high),
+            # with no token at all there is no ratio to report: 1, the neutral value, keeps logs finite
+            "ratio/min": float(ratio[keep].min()) if keep.any() else 1.0,
+            "ratio/max": float(ratio[keep].max()) if keep.any() else 1.0,
+        }
+        if kl is not None:
+            stats["kl"] = masked_mean(kl)
+        if entropy is not None:
+            stats["entropy"] = masked_mean(entropy.masked_fill(~keep, 0.0))
+    return loss, stats
+
+
+def _reduce(masked: Tensor, weight: Tensor, loss_type: str, max_completion_length: int | None) -> Tensor:
+    """[B, T] masked per-token losses -> scalar."""
+    if loss_type == "grpo":
+        return (masked.sum(dim=1) / weight.sum(dim=1).clamp(min=1.0)).mean()
+    if loss_type == "bnpo":
+        return masked.sum() / weight.sum().clamp(min=1.0)
+    return masked.sum() / (masked.shape[0] * max_completion_length)  # dr_grpo
+
+
+def _check(logps: Tensor, old_logps: Tensor | None, ref_logps: Tensor | None, advantages: Tensor, mask: Tensor,
+           entropy: Tensor | None, eps_low: float, eps_high: float, beta: float, loss_type: str,
+           max_completion_length: int | None) -> None:
+    if logps.ndim != 2:
+        raise GRPOLossError(f"logps must be [B, T], got shape {tuple(logps.shape)}")
+    shape = tuple(logps.shape)
+    for name, tensor in (("old_logps", old_logps), ("ref_logps", ref_logps), ("mask", mask), ("entropy", entropy)):
+        if tensor is not None and tuple(tensor.shape) != shape:
+            raise GRPOLossError(f"{name} must have the shape of logps {shape}, got {tuple(tensor.shape)}")
+    if tuple(advantages.shape) != shape[:1]:
+        raise GRPOLossError(f"advantages must be [B] = {shape[:1]}, got {tuple(advantages.shape)}")
+    if not torch.isfinite(advantages).all():
+        raise GRPOLossError("advantages must be finite (a missing reward should give advantage 0)")
+    if loss_type not in LOSS_TYPES:
+        raise GRPOLossError(f"loss_type must be one of {LOSS_TYPES}, got {loss_type!r}")
+    if loss_type == "dr_grpo" and (
+        isinstance(max_completion_length, bool) or not isinstance(max_completion_length, int)
+        or max_completion_length < max(1, shape[1])
+    ):
+        raise GRPOLossError(f"dr_grpo needs max_completion_length, an int >= the completion length {shape[1]}, "
+                            f"got {max_completion_length!r}")
+    if eps_low < 0 or eps_high < 0:
+        raise GRPOLossError(f"epsilon and epsilon_high must be >= 0, got {eps_low} and {eps_high}")
+    if beta < 0:
+        raise GRPOLossError(f"beta must be >= 0, got {beta}")
+    if beta != 0.0 and ref_logps is None:
+        raise GRPOLossError(f"beta={beta} needs ref_logps (the reference policy's log-probs)")
