@@ -53,5 +53,5 @@ class RenderCache:
         meta_path, png_path = self._paths(key)
         if result.ok and result.png is not None:
             atomic_write_bytes(png_path, result.png)
-        meta = {k: v for k, v in result.summary().items() if k not in ("ms", "cached")}
+        meta = {k: v for k, v in result.summary().items() if k not in ("ms", "queue_ms", "cached")}
         atomic_write_bytes(meta_path, json.dumps(meta).encode("utf-8"))

@@ -15,10 +15,12 @@ from pathlib import Path
 
 from widget2code.render.loop import LoopThread
 from widget2code.render.result import ErrorKind
+from widget2code.render.settings import IMPORT_PROFILES, RENDER_DIR
 
-RENDER_DIR = Path(__file__).resolve().parents[2] / "render"
 WORKER_SCRIPT = RENDER_DIR / "worker.mjs"
 MAX_SOURCE_BYTES = 200_000
+#: Building the cached library bundles on a fresh install takes seconds (once per package-lock).
+PREPARE_TIMEOUT_S = 300.0
 
 
 class RendererSetupError(RuntimeError):
@@ -27,12 +29,17 @@ class RendererSetupError(RuntimeError):
 
 @dataclass(frozen=True)
 class CompileResult:
+    """A compiled widget: its JS and CSS, which export renders (`component`: "default" or a name), and
+    the prebuilt libraries its page must load (`libraries`, e.g. ("recharts",)); or a typed failure."""
+
     ok: bool
     js: str = ""
     css: str = ""
     error_kind: ErrorKind | None = None
     message: str = ""
     timings: dict[str, float] = field(default_factory=dict)
+    component: str = ""
+    libraries: tuple[str, ...] = ()
 
 
 def validate_source(source: object, max_bytes: int = MAX_SOURCE_BYTES) -> CompileResult | None:
@@ -124,11 +131,17 @@ class _Worker:
 
 
 class AsyncCompiler:
-    """A pool of compile workers, used from one event loop."""
+    """A pool of compile workers, used from one event loop.
+
+    `import_profile` (render/profiles.json) decides what a widget may import unless `compile` is told otherwise.
+    """
 
     def __init__(self, workers: int = 1, timeout_s: float = 10.0, max_source_bytes: int = MAX_SOURCE_BYTES,
-                 node: str = "node") -> None:
+                 node: str = "node", import_profile: str = "default") -> None:
+        if import_profile not in IMPORT_PROFILES:
+            raise ValueError(f"unknown import_profile '{import_profile}' (known: {', '.join(IMPORT_PROFILES)})")
         self.timeout_s, self.max_source_bytes = timeout_s, max_source_bytes
+        self.import_profile = import_profile
         self._node = node
         self._size = max(1, workers)
         self._workers: list[_Worker] = []
@@ -138,21 +151,34 @@ class AsyncCompiler:
         node = shutil.which(self._node)
         if node is None:
             raise RendererSetupError(f"'{self._node}' was not found on PATH: install Node.js 18+ (make setup)")
-        if not (RENDER_DIR / "node_modules" / "esbuild").is_dir():
+        packages = RENDER_DIR / "node_modules"
+        if not all((packages / name).is_dir() for name in ("esbuild", "lucide-react", "recharts", "react-icons")):
             raise RendererSetupError(f"the compile worker's packages are missing: run `npm ci` in {RENDER_DIR}")
         self._node = node
         self._replacing = asyncio.Lock()
         self._workers = [_Worker(node, WORKER_SCRIPT) for _ in range(self._size)]
         await asyncio.gather(*(w.start() for w in self._workers))
+        answer = await self._workers[0].ask({"op": "prepare"}, timeout_s=PREPARE_TIMEOUT_S)
+        if not answer.get("ok"):
+            raise RendererSetupError(f"could not build the library bundles: {answer.get('message')}")
 
-    async def vendor_js(self) -> str:
-        """The React runtime the page loads before a widget (built by esbuild from node_modules)."""
-        answer = await self._workers[0].ask({"op": "vendor"}, timeout_s=60)
+    async def vendor_js(self, dev: bool = False) -> str:
+        """The React runtime every page loads before a widget (`dev`: React's development build)."""
+        answer = await self._workers[0].ask({"op": "vendor", "dev": dev}, timeout_s=60)
         if not answer.get("ok"):
             raise RendererSetupError(f"could not build the React vendor bundle: {answer.get('message')}")
         return answer["js"]
 
-    async def compile(self, source: object) -> CompileResult:
+    async def library_js(self, name: str) -> str:
+        """A prebuilt library bundle (e.g. recharts) for the pages of widgets that import it."""
+        answer = await self._workers[0].ask({"op": "library", "name": name}, timeout_s=PREPARE_TIMEOUT_S)
+        if not answer.get("ok"):
+            raise RendererSetupError(f"could not build the {name} bundle: {answer.get('message')}")
+        return answer["js"]
+
+    async def compile(self, source: object, import_profile: str | None = None) -> CompileResult:
+        """Compile one widget under `import_profile` (default: the compiler's own)."""
+        profile = import_profile or self.import_profile
         rejected = validate_source(source, self.max_source_bytes)
         if rejected is not None:
             return rejected
@@ -163,7 +189,7 @@ class AsyncCompiler:
             worker = self._workers[index]
             async with worker.in_flight:
                 try:
-                    answer = await worker.ask({"source": source}, self.timeout_s)
+                    answer = await worker.ask({"source": source, "profile": profile}, self.timeout_s)
                     break
                 except TimeoutError:
                     # This source hung the worker: replace it and blame the source.
@@ -177,7 +203,9 @@ class AsyncCompiler:
                         return CompileResult(ok=False, error_kind=ErrorKind.CRASH, message=f"compile worker: {err}")
         if not answer.get("ok"):
             return CompileResult(ok=False, error_kind=ErrorKind(answer["error_kind"]), message=answer["message"])
-        return CompileResult(ok=True, js=answer["js"], css=answer["css"], timings=answer.get("ms", {}))
+        return CompileResult(ok=True, js=answer["js"], css=answer["css"], timings=answer.get("ms", {}),
+                             component=answer.get("component", "default"),
+                             libraries=tuple(answer.get("libraries", ())))
 
     async def _replace(self, index: int, broken: _Worker) -> None:
         """Swap a hung or dead worker for a fresh one, once, however many requests saw it fail."""
@@ -202,8 +230,10 @@ class Compiler:
     True
     """
 
-    def __init__(self, workers: int = 1, timeout_s: float = 10.0, max_source_bytes: int = MAX_SOURCE_BYTES) -> None:
-        self._async = AsyncCompiler(workers=workers, timeout_s=timeout_s, max_source_bytes=max_source_bytes)
+    def __init__(self, workers: int = 1, timeout_s: float = 10.0, max_source_bytes: int = MAX_SOURCE_BYTES,
+                 import_profile: str = "default") -> None:
+        self._async = AsyncCompiler(workers=workers, timeout_s=timeout_s, max_source_bytes=max_source_bytes,
+                                    import_profile=import_profile)
         self._loop: LoopThread | None = None
 
     def __enter__(self) -> Compiler:

@@ -7,7 +7,11 @@ Design (measured on a 2-core machine; see scripts/bench/render_throughput.py):
   cost of making one (navigation, parsing React) is paid off the critical path: each page is
   re-navigated to a blank, React-loaded document in the background right after its screenshot,
   and renders draw from a queue of such warm pages. A render is then one `evaluate` (inject CSS
-  and JS, mount with `flushSync`, measure) and one CDP screenshot.
+  and JS, mount, run the virtual clock of `render/clock.js`, measure) and one CDP screenshot.
+- Pages come in kinds, one warm pool each: the plain kind, and kinds whose documents also load a
+  prebuilt library (recharts) or React's development build. A widget draws a page of the kind its
+  compile result asks for, so only widgets that import a big library pay for loading it; a kind's
+  pool is made the first time a widget needs it.
 - Compiling happens in the Node worker (`render/worker.mjs`), overlapping with painting.
 - Sandbox: every request leaves through a route that serves only the page itself and aborts the
   rest; the page's CSP forbids fetch, frames, workers and remote images/fonts; popups are blocked
@@ -23,6 +27,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import re
 import struct
 import time
 from collections import deque
@@ -30,15 +35,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from playwright.async_api import Browser, BrowserContext, CDPSession, Page, Playwright, async_playwright
 from playwright.async_api import Error as PlaywrightError
 
 from widget2code.render.cache import RenderCache, cache_key
-from widget2code.render.compiler import RENDER_DIR, AsyncCompiler, RendererSetupError
+from widget2code.render.compiler import AsyncCompiler, CompileResult, RendererSetupError
 from widget2code.render.loop import LoopThread
 from widget2code.render.result import ErrorKind, RenderResult
-from widget2code.render.settings import RenderSettings
+from widget2code.render.settings import RENDER_DIR, RenderSettings
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +67,18 @@ CHROMIUM_ARGS = (
 )
 _PAGE_TEMPLATE = (RENDER_DIR / "page.html").read_text(encoding="utf-8")
 _MOUNT_SCRIPT = (RENDER_DIR / "mount.js").read_text(encoding="utf-8")
+_CLOCK_SCRIPT = (RENDER_DIR / "clock.js").read_text(encoding="utf-8")
+#: A page kind: the prebuilt libraries its documents load, plus DEV_REACT for React's development build.
+PageKind = tuple[str, ...]
+DEV_REACT = "react:development"
+_MINIFIED_REACT = re.compile(r"Minified React error #(\d+); visit \S*?invariant=\d+((?:&args\[\]=[^&\s]*)*)")
+
+
+def _renderer_files() -> bytes:
+    """Every file of the Node side that decides pixels (the Chromium build is added at launch)."""
+    names = ["worker.mjs", "page.html", "mount.js", "clock.js", "profiles.json", "package-lock.json"]
+    files = [RENDER_DIR / name for name in names] + sorted((RENDER_DIR / "shadcn").rglob("*.*"))
+    return b"".join(path.read_bytes() for path in files)
 
 
 def _png_size(png: bytes) -> tuple[int, int]:
@@ -76,6 +94,7 @@ class _Slot:
     context: BrowserContext
     page: Page
     cdp: CDPSession
+    kind: PageKind = ()
     crashed: bool = False
 
 
@@ -104,16 +123,18 @@ class Renderer:
         self.slots = slots
         self.cache = RenderCache(cache_dir) if cache_dir is not None else None
         self.chromium = chromium
-        self.compiler = AsyncCompiler(workers=compile_workers)
+        self.compiler = AsyncCompiler(workers=compile_workers, import_profile=self.settings.import_profile)
         #: The latest requests the sandbox blocked (URLs), for debugging widgets.
         self.blocked_requests: deque[str] = deque(maxlen=256)
         self._loop: LoopThread | None = None
         self._playwright: Playwright | None = None
         self._browser: Browser | None = None
         self._page_html = ""
-        self._vendor_js = ""
+        self._vendor_js: dict[bool, str] = {}
+        self._library_js: dict[str, str] = {}
         self._version = ""
-        self._warm: asyncio.Queue[_Slot] | None = None
+        #: Warm pages by kind; the plain kind `()` always exists, others are made on first use.
+        self._pools: dict[PageKind, asyncio.Queue[_Slot]] = {}
         self._busy: asyncio.Semaphore | None = None
         self._background: set[asyncio.Task[None]] = set()
         self._restart_lock: asyncio.Lock | None = None
@@ -125,29 +146,29 @@ class Renderer:
             raise RendererSetupError(f"Chromium not found at {self.chromium}: run `make setup` "
                                      "(installs Debian's chromium) or pass chromium=PATH")
         await self.compiler.start()
-        vendor = await self.compiler.vendor_js()
-        self._vendor_js = vendor
+        self._vendor_js[False] = await self.compiler.vendor_js()
         self._page_html = (_PAGE_TEMPLATE.replace("__BACKGROUND__", self.settings.background)
                            .replace("__MARGIN__", str(self.settings.margin)))
         self._playwright = await async_playwright().start()
-        self._warm = asyncio.Queue()
+        self._pools = {(): asyncio.Queue()}
         self._busy = asyncio.Semaphore(self.slots)
         self._restart_lock = asyncio.Lock()
         await self._launch()
         return self
 
     async def _launch(self) -> None:
-        assert self._playwright is not None and self._warm is not None
+        assert self._playwright is not None
         args = [*CHROMIUM_ARGS, f"--js-flags=--max-old-space-size={self.settings.max_heap_mb}"]
         self._browser = await self._playwright.chromium.launch(executable_path=self.chromium, args=args)
-        worker = (RENDER_DIR / "worker.mjs").read_bytes()
-        self._version = hashlib.sha256(
-            worker + _PAGE_TEMPLATE.encode() + _MOUNT_SCRIPT.encode() + self._browser.version.encode()
-        ).hexdigest()[:16]
-        # One warm page per slot plus one being renewed in the background for each.
-        slots = await asyncio.gather(*(self._new_slot() for _ in range(2 * self.slots)))
+        self._version = hashlib.sha256(_renderer_files() + self._browser.version.encode()).hexdigest()[:16]
+        # One warm page per slot plus one being renewed in the background for each: the plain kind now,
+        # any other kind already in use (after a Chromium restart) in the background.
+        slots = await asyncio.gather(*(self._new_slot(()) for _ in range(2 * self.slots)))
         for slot in slots:
-            self._warm.put_nowait(slot)
+            self._pools[()].put_nowait(slot)
+        for kind in self._pools:
+            if kind:
+                self._fill(kind)
 
     async def close(self) -> None:
         # After a Ctrl-C the terminal has already signalled Chromium, Playwright's driver and the
@@ -196,10 +217,37 @@ class Renderer:
 
     # -- pages -----------------------------------------------------------------------------------
 
-    async def _new_slot(self) -> _Slot:
+    async def _init_script(self, kind: PageKind) -> str:
+        """What Chromium runs first in every document of a page of this kind: clock, React, libraries."""
+        dev = DEV_REACT in kind
+        if dev not in self._vendor_js:
+            self._vendor_js[dev] = await self.compiler.vendor_js(dev=dev)
+        parts = [_CLOCK_SCRIPT, self._vendor_js[dev]]
+        for name in kind:
+            if name != DEV_REACT:
+                if name not in self._library_js:
+                    self._library_js[name] = await self.compiler.library_js(name)
+                parts.append(self._library_js[name])
+        return ";\n".join(parts)
+
+    def _fill(self, kind: PageKind) -> None:
+        """Make a new kind's warm pages in the background."""
+
+        async def add() -> None:
+            try:
+                self._pools[kind].put_nowait(await self._new_slot(kind))
+            except PlaywrightError as err:
+                log.warning("could not make a page of kind %s: %s", kind, err)
+
+        for _ in range(2 * self.slots):
+            self._spawn(add())
+
+    async def _new_slot(self, kind: PageKind) -> _Slot:
         assert self._browser is not None
+        browser = self._browser
+        init_script = await self._init_script(kind)
         s = self.settings
-        context = await self._browser.new_context(
+        context = await browser.new_context(
             viewport={"width": s.viewport_width, "height": s.viewport_height},
             device_scale_factor=s.device_scale_factor,
             reduced_motion="reduce",
@@ -209,13 +257,14 @@ class Renderer:
             accept_downloads=False,
         )
         await context.route("**/*", self._route)
-        # React is loaded into every new document by Chromium itself: registered once per context,
-        # so the 140 kB bundle does not travel through Python and Playwright on every navigation.
-        await context.add_init_script(script=self._vendor_js)
+        # The clock, React and the kind's libraries are loaded into every new document by Chromium itself:
+        # registered once per context, so the bundles do not travel through Python and Playwright on every
+        # navigation (moving 700 kB into a page costs ~160 ms), and V8 reuses their compiled code.
+        await context.add_init_script(script=init_script)
         page = await context.new_page()
         # Attached now, not after a hang: a session attached to a page stuck in a loop hangs too.
         cdp = await context.new_cdp_session(page)
-        slot = _Slot(browser=self._browser, context=context, page=page, cdp=cdp)
+        slot = _Slot(browser=browser, context=context, page=page, cdp=cdp, kind=kind)
         page.on("crash", lambda _page: setattr(slot, "crashed", True))
         await page.goto(PAGE_URL, wait_until="load", timeout=30_000)
         return slot
@@ -235,15 +284,15 @@ class Renderer:
 
     async def _renew(self, slot: _Slot) -> None:
         """Give the slot a fresh document, or replace it when it is broken; then make it available."""
-        assert self._warm is not None
         try:
             if slot.crashed or slot.page.is_closed():
                 raise PlaywrightError("page crashed")
-            # A reload started by the page itself costs about half the CPU of a `goto` from outside.
+            # A reload started by the page itself costs about half the CPU of a `goto` from outside; the
+            # clock lets this one navigation through (a widget's own are cancelled).
             async with asyncio.timeout(self.settings.timeout_s + 5):
                 async with slot.page.expect_event("load"):
-                    await slot.page.evaluate("setTimeout(() => location.reload(), 0)")
-            self._warm.put_nowait(slot)
+                    await slot.page.evaluate("window.__W2C_CLOCK__.reload()")
+            self._pools[slot.kind].put_nowait(slot)
             return
         except (PlaywrightError, TimeoutError):
             # A page the widget broke (timers removed, a loop still running, a crash): replace it.
@@ -256,35 +305,37 @@ class Renderer:
 
     async def _replace_slot(self, broken: _Slot) -> None:
         """Put a new page in the pool for a broken one (with a new Chromium if it died)."""
-        assert self._warm is not None
         if broken.browser is not self._browser:
             return  # the pool was rebuilt with a new Chromium since this page was made
         try:
             if not broken.browser.is_connected():
-                await self._restart_browser()
+                await self._restart_browser(broken.kind)
                 return
-            self._warm.put_nowait(await self._new_slot())
+            self._pools[broken.kind].put_nowait(await self._new_slot(broken.kind))
         except PlaywrightError as err:
             log.warning("could not make a new page (%s); restarting Chromium", err)
-            await self._restart_browser()
+            await self._restart_browser(broken.kind)
 
-    async def _restart_browser(self) -> None:
-        """Chromium itself died (or will not make pages): start a new one with a full pool."""
-        assert self._restart_lock is not None and self._warm is not None
+    async def _restart_browser(self, kind: PageKind = ()) -> None:
+        """Chromium itself died (or will not make pages of `kind`): start a new one with full pools."""
+        assert self._restart_lock is not None
         async with self._restart_lock:
-            if self._browser is not None and self._browser.is_connected() and not self._warm.empty():
+            if self._browser is not None and self._browser.is_connected() and not self._pools[kind].empty():
                 return
             log.warning("restarting Chromium")
             if self._browser is not None:
                 with contextlib.suppress(PlaywrightError):
                     await self._browser.close()
-            while not self._warm.empty():
-                self._warm.get_nowait()
+            for pool in self._pools.values():
+                while not pool.empty():
+                    pool.get_nowait()
             await self._launch()
 
     # -- rendering -------------------------------------------------------------------------------
 
     async def render_async(self, source: object) -> RenderResult:
+        """Render one source. `timings["total"]` is this render's own time; time spent waiting behind
+        other renders (for a free slot and a warm page) is `timings["queue"]`."""
         started = time.perf_counter()
         if isinstance(source, bytes):
             with contextlib.suppress(UnicodeDecodeError):
@@ -295,35 +346,60 @@ class Renderer:
             hit = self.cache.get(key)
             if hit is not None:
                 return hit
-        compiled = await self.compiler.compile(source)
-        timings = {"compile": (time.perf_counter() - started) * 1000}
+        compiled = await self.compiler.compile(source, self.settings.import_profile)
+        timings = {"compile": (time.perf_counter() - started) * 1000, "queue": 0.0}
         if not compiled.ok:
             assert compiled.error_kind is not None
             result = RenderResult.failure(compiled.error_kind, compiled.message, timings)
         else:
             assert self._busy is not None
+            waiting = time.perf_counter()
             async with self._busy:
-                result = await self._paint(compiled.js, compiled.css, timings)
-        result.timings["total"] = (time.perf_counter() - started) * 1000
+                timings["queue"] += (time.perf_counter() - waiting) * 1000
+                result = await self._paint(compiled, timings)
+                if _MINIFIED_REACT.search(result.message):
+                    result = await self._explain(compiled, result)
+        result.timings["total"] = (time.perf_counter() - started) * 1000 - result.timings.get("queue", 0.0)
         if key is not None and self.cache is not None:
             self.cache.put(key, result)
         return result
 
-    async def _paint(self, js: str, css: str, timings: dict[str, float]) -> RenderResult:
-        assert self._warm is not None
+    async def _explain(self, compiled: CompileResult, failed: RenderResult) -> RenderResult:
+        """Production React reports only an error code: rerun in React's development build for its words."""
+        timings: dict[str, float] = {"queue": 0.0}
+        started = time.perf_counter()
+        again = await self._paint(compiled, timings, dev=True)
+        failed.timings["explain"] = (time.perf_counter() - started) * 1000 - timings["queue"]
+        failed.timings["queue"] += timings["queue"]
+        if again.error_kind == failed.error_kind and not _MINIFIED_REACT.search(again.message):
+            return RenderResult.failure(failed.error_kind, again.message, failed.timings)
+        match = _MINIFIED_REACT.search(failed.message)
+        assert match is not None
+        args = [unquote(a) for a in match.group(2).split("&args[]=")[1:]]
+        message = (f"React error #{match.group(1)}" + (f" (arguments: {', '.join(args)})" if args else "")
+                   + f"; see https://react.dev/errors/{match.group(1)}")
+        return RenderResult.failure(failed.error_kind, _MINIFIED_REACT.sub(message, failed.message), failed.timings)
+
+    async def _paint(self, compiled: CompileResult, timings: dict[str, float], dev: bool = False) -> RenderResult:
+        s = self.settings
         t0 = time.perf_counter()
-        slot = await self._take_slot()
+        slot = await self._take_slot(tuple(sorted(compiled.libraries)) + ((DEV_REACT,) if dev else ()))
         t1 = time.perf_counter()
         timings["wait_page"] = (t1 - t0) * 1000
+        timings["queue"] += timings["wait_page"]
+        options = {"component": compiled.component or "default", "virtualTimeMs": s.virtual_time_ms,
+                   # the page gives up on pending Suspense boundaries in time to say so itself
+                   "deadlineMs": max(100.0, s.timeout_s * 1000 - 750)}
         healthy = False
         try:
-            outcome = await asyncio.wait_for(slot.page.evaluate(_MOUNT_SCRIPT, [js, css]), self.settings.timeout_s)
+            outcome = await asyncio.wait_for(
+                slot.page.evaluate(_MOUNT_SCRIPT, [compiled.js, compiled.css, options]), s.timeout_s)
             t2 = time.perf_counter()
             timings["mount"] = (t2 - t1) * 1000
             if "box" not in outcome:
                 healthy = True
                 return RenderResult.failure(ErrorKind(outcome["kind"]), outcome["message"], timings)
-            png = await asyncio.wait_for(self._screenshot(slot, outcome["box"]), self.settings.timeout_s)
+            png = await asyncio.wait_for(self._screenshot(slot, outcome["box"]), s.timeout_s)
             timings["screenshot"] = (time.perf_counter() - t2) * 1000
             width, height = _png_size(png)
             healthy = True
@@ -331,8 +407,7 @@ class Renderer:
         except TimeoutError:
             await self._stop_scripts(slot)
             return RenderResult.failure(
-                ErrorKind.TIMEOUT, f"did not finish within {self.settings.timeout_s:g} s (a loop that never ends?)",
-                timings)
+                ErrorKind.TIMEOUT, f"did not finish within {s.timeout_s:g} s (a loop that never ends?)", timings)
         except PlaywrightError as err:
             return self._classify_page_error(slot, err, timings)
         finally:
@@ -341,14 +416,16 @@ class Renderer:
             else:
                 self._spawn(self._retire(slot))
 
-    async def _take_slot(self) -> _Slot:
-        assert self._warm is not None
+    async def _take_slot(self, kind: PageKind) -> _Slot:
+        if kind not in self._pools:
+            self._pools[kind] = asyncio.Queue()
+            self._fill(kind)
         while True:
             try:
-                slot = await asyncio.wait_for(self._warm.get(), 30)
+                slot = await asyncio.wait_for(self._pools[kind].get(), 30)
             except TimeoutError:
                 # Renewals are failing: Chromium is gone or stuck. Start again.
-                await self._restart_browser()
+                await self._restart_browser(kind)
                 continue
             if slot.browser is not self._browser:
                 continue  # left over from a Chromium that was replaced
@@ -370,8 +447,9 @@ class Renderer:
             return RenderResult.failure(ErrorKind.CRASH, "the page crashed (out of memory?)", timings)
         if "closed" in text.lower() and (self._browser is None or not self._browser.is_connected()):
             return RenderResult.failure(ErrorKind.CRASH, "Chromium exited during the render", timings)
-        if "context was destroyed" in text or "navigat" in text.lower():
-            return RenderResult.failure(ErrorKind.RUNTIME, "the widget navigated away from its page", timings)
+        if "context was destroyed" in text or "navigat" in text.lower() or "not attached" in text.lower():
+            return RenderResult.failure(ErrorKind.RUNTIME, "the widget navigated away from its page; a widget must "
+                                        "stay on its page", timings)
         first_line = text.splitlines()[0] if text else repr(err)
         return RenderResult.failure(ErrorKind.RUNTIME, first_line.removeprefix("Page.evaluate: "), timings)
 

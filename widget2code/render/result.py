@@ -15,8 +15,8 @@ class ErrorKind(StrEnum):
 
     INVALID_INPUT = "invalid_input"  # empty, binary, or oversized source
     SYNTAX = "syntax"  # esbuild could not parse or transform the TSX
-    IMPORT = "import"  # imports a module outside the contract (only `react`)
-    NO_COMPONENT = "no_component"  # no default-exported component
+    IMPORT = "import"  # imports a module outside the import profile, or a name the module lacks
+    NO_COMPONENT = "no_component"  # no component to render (no default export nor one named component)
     RUNTIME = "runtime"  # threw while evaluating or rendering, or navigated away
     EMPTY = "empty"  # rendered nothing, or a zero-size box
     TIMEOUT = "timeout"  # did not finish within the time limit (infinite loop, ...)
@@ -27,8 +27,9 @@ class ErrorKind(StrEnum):
 class RenderResult:
     """The outcome of rendering one TSX source.
 
-    `png` holds the encoded screenshot when `ok`; `timings` holds milliseconds per stage
-    (compile, load, paint, screenshot, total) and is empty for cache hits.
+    `png` holds the encoded screenshot when `ok`; `timings` holds milliseconds per stage (compile,
+    wait_page, mount, screenshot), `total` (this render's own time) and `queue` (time spent waiting
+    behind other renders, not part of `total`); it is empty for cache hits.
     """
 
     ok: bool
@@ -61,5 +62,6 @@ class RenderResult:
             "width": self.width,
             "height": self.height,
             "ms": round(self.timings.get("total", 0.0), 2),
+            "queue_ms": round(self.timings.get("queue", 0.0), 2),
             "cached": self.cached,
         }
