@@ -177,7 +177,7 @@ def _assert_same_state(policy: torch.nn.Module, flags: dict[str, bool], modes: d
 @pytest.mark.slow
 @pytest.mark.parametrize("start", ["cold", "adapter"])
 def test_reference_policy_is_the_frozen_start(start: str, tmp_path: Path) -> None:
-    settings = AdapterSettings(**LORA)
+    settings = AdapterSettings(**LORA, train_vision=True)  # the tower's trainable copy must not leak in
     model, processor = _fresh("glm4v")[:2]
     batch = _batch(processor)
     adapter_path = None
@@ -192,7 +192,7 @@ def test_reference_policy_is_the_frozen_start(start: str, tmp_path: Path) -> Non
 
     policy = attach_adapters(model, settings, adapter_path=adapter_path, reference=True)
     adapter = sum(p.numel() for p in policy.parameters() if p.requires_grad)
-    copies = 2 if start == "adapter" else 1  # the trainable adapter, and the frozen reference adapter
+    copies = 2 if start == "adapter" else 1  # the trainable adapter (LoRA + tower), and the reference's
     assert sum(p.numel() for p in policy.parameters()) == total + copies * adapter  # one base
     torch.testing.assert_close(_logits(policy, batch), start_logits, rtol=0, atol=1e-6)
 
