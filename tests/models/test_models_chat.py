@@ -26,7 +26,7 @@ def _image_tokens(processor, batch) -> int:
 
 
 def test_labels_cover_exactly_the_target_and_its_end_token(tiny, targets) -> None:
-    _, processor = tiny
+    processor = tiny.processor
     tokenizer = processor.tokenizer
     batch = build_sft_example(processor, _screenshot((112, 112), "#1e293b"), targets[1])
     ids, labels = batch["input_ids"][0], batch["labels"][0]
@@ -45,7 +45,7 @@ def test_labels_cover_exactly_the_target_and_its_end_token(tiny, targets) -> Non
 
 
 def test_generation_prompt_is_the_training_prefix(tiny, targets) -> None:
-    _, processor = tiny
+    processor = tiny.processor
     images = [_screenshot((112, 112), "#ef4444"), _screenshot((240, 120), "#22c55e")]
     prompts = build_prompt(processor, images)
     ids, mask = prompts["input_ids"], prompts["attention_mask"]
@@ -58,7 +58,7 @@ def test_generation_prompt_is_the_training_prefix(tiny, targets) -> None:
 
 
 def test_wide_images_stay_within_the_token_budget(tiny) -> None:
-    _, processor = tiny
+    processor = tiny.processor
     batch = build_prompt(processor, _screenshot((900, 300), "#6366f1"))
     tokens = _image_tokens(processor, batch)
     _, h, w = batch["image_grid_thw"][0].tolist()
@@ -66,7 +66,7 @@ def test_wide_images_stay_within_the_token_budget(tiny) -> None:
 
 
 def test_max_length_cuts_the_target_never_the_prompt(tiny, targets) -> None:
-    _, processor = tiny
+    processor = tiny.processor
     image = _screenshot((112, 112), "#0ea5e9")
     full = encode_sft(processor, image, targets[2])
     prompt_length = int((full["labels"] == IGNORE_INDEX).sum())
@@ -78,7 +78,7 @@ def test_max_length_cuts_the_target_never_the_prompt(tiny, targets) -> None:
 
 
 def test_collate_pads_right_with_ignored_labels(tiny, targets) -> None:
-    _, processor = tiny
+    processor = tiny.processor
     short = encode_sft(processor, _screenshot((112, 112), "#000000"), "<think></think><code>x</code>")
     long = encode_sft(processor, _screenshot((112, 112), "#ffffff"), targets[1])
     batch = collate([short, long], processor.tokenizer.pad_token_id)

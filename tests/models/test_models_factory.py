@@ -26,7 +26,7 @@ def _images() -> list[Image.Image]:
 
 
 def test_tiny_model_is_the_real_architecture(tiny, family: str) -> None:
-    model, processor = tiny
+    model, processor = tiny.model, tiny.processor
     assert model_family(model) == family
     assert type(model).__name__ == {"glm4v": "Glm4vForConditionalGeneration",
                                     "qwen3vl": "Qwen3VLForConditionalGeneration"}[family]  # fmt: skip
@@ -36,13 +36,13 @@ def test_tiny_model_is_the_real_architecture(tiny, family: str) -> None:
 
 
 def test_same_seed_same_weights(tiny, family: str) -> None:
-    model, processor = tiny
+    model, processor = tiny.model, tiny.processor
     torch.manual_seed(123)
     expected_next = torch.rand(1)
     torch.manual_seed(123)
-    again, _ = build_tiny_model(family, processor.tokenizer, preset="tiny", seed=0)
+    again = build_tiny_model(family, processor.tokenizer, preset="tiny", seed=0).model
     assert torch.equal(torch.rand(1), expected_next)  # the caller's RNG is untouched
-    other, _ = build_tiny_model(family, processor.tokenizer, preset="tiny", seed=1)
+    other = build_tiny_model(family, processor.tokenizer, preset="tiny", seed=1).model
     for (name, a), b in zip(model.state_dict().items(), again.state_dict().values(), strict=True):
         assert torch.equal(a, b), name
     assert any(not torch.equal(a, c) for a, c in zip(model.parameters(), other.parameters(), strict=True))
@@ -50,7 +50,7 @@ def test_same_seed_same_weights(tiny, family: str) -> None:
 
 @pytest.mark.slow
 def test_forward_backward_and_generate(tiny, targets) -> None:
-    model, processor = tiny
+    model, processor = tiny.model, tiny.processor
     batch = collate(
         [encode_sft(processor, image, target) for image, target in zip(_images(), targets, strict=False)],
         processor.tokenizer.pad_token_id,
@@ -76,7 +76,7 @@ def test_forward_backward_and_generate(tiny, targets) -> None:
 
 
 def test_small_preset_is_about_three_million_parameters(tiny, family: str) -> None:
-    model, _ = build_tiny_model(family, tiny.processor.tokenizer, preset="small")
+    model = build_tiny_model(family, tiny.processor.tokenizer, preset="small").model
     assert 2_000_000 < sum(p.numel() for p in model.parameters()) < 4_500_000
     with pytest.raises(ValueError, match="huge"):
         build_tiny_model(family, tiny.processor.tokenizer, preset="huge")  # type: ignore[arg-type]
@@ -85,10 +85,10 @@ def test_small_preset_is_about_three_million_parameters(tiny, family: str) -> No
 
 
 def test_load_pretrained_round_trips_a_saved_model(tiny, tmp_path) -> None:
-    model, processor = tiny
+    model, processor = tiny.model, tiny.processor
     model.save_pretrained(tmp_path)
     processor.save_pretrained(tmp_path)
-    loaded, loaded_processor = load_pretrained(str(tmp_path), family=model_family(model), dtype="float32")
+    loaded, loaded_processor, _ = load_pretrained(str(tmp_path), family=model_family(model), dtype="float32")
     image = _images()[1]
     original = encode_sft(processor, image, "<think>a</think><code>b</code>")
     reloaded = encode_sft(loaded_processor, image, "<think>a</think><code>b</code>")

@@ -122,7 +122,8 @@ def test_context_reaches_sub_rewards_clip_format_config() -> None:
     assert clone.score([ref, ref], [ref, ref.copy()], completions=completions).total == pytest.approx(out.total)
 
 
-@pytest.mark.parametrize("name", ["programmatic", "clip", "composite_widgetanchor", "composite_clip_format"])
+@pytest.mark.parametrize("name", ["programmatic", "clip", "composite_widgetanchor", "composite_widgetanchor_absolute",
+                                  "composite_clip_format"])
 def test_configs_compose_and_instantiate(name) -> None:
     with initialize_config_dir(version_base=None, config_dir=str(CONF_DIR)):
         cfg = compose(overrides=[f"+reward={name}"])
@@ -130,7 +131,11 @@ def test_configs_compose_and_instantiate(name) -> None:
     assert callable(reward)
     if name == "programmatic":
         assert reward.weights["palette"] == pytest.approx(0.20 / 0.95)  # WidgetAnchor's blend, normalised
-    if name == "composite_widgetanchor":
+    if name == "composite_widgetanchor":  # the seed's hybrid: a round-robin tournament
+        assert reward.weights == pytest.approx({"programmatic": 0.4, "tournament": 0.6})
+        assert reward.rewards["tournament"].judge.mode == "pairwise"
+        assert reward.rewards["tournament"].gate_threshold == pytest.approx(0.3)
+    if name == "composite_widgetanchor_absolute":
         assert reward.weights == pytest.approx({"programmatic": 0.4, "vlm_judge": 0.6})
         assert reward.rewards["vlm_judge"].mode == "absolute"
 
@@ -154,7 +159,7 @@ def test_widgetanchor_composite_ranks_the_true_render_first(renderer, openai_ser
     openai_server.responder = pixel_judge
     with initialize_config_dir(version_base=None, config_dir=str(CONF_DIR)):
         cfg = compose(overrides=[
-            "+reward=composite_widgetanchor",
+            "+reward=composite_widgetanchor_absolute",
             "reward.rewards.programmatic.reward.allow_random_backbone=true",
             "reward.rewards.programmatic.reward.device=cpu",
             f"reward.rewards.vlm_judge.reward.base_url={openai_server.base_url}",
