@@ -11,7 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from widget2code.data.manifest import read_manifest
-from widget2code.models.factory import LoadedModel, ModelLoadError, Preset, build_tiny_model, check_adapter_path
+from widget2code.models.factory import (
+    LoadedModel,
+    ModelLoadError,
+    Preset,
+    build_tiny_model,
+    check_adapter_path,
+)
 from widget2code.models.tokenizer import Family, cached_tokenizer
 from widget2code.task import SYSTEM_PROMPT, USER_PROMPT, format_completion
 
