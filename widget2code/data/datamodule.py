@@ -2,7 +2,9 @@
 
 - mode "sft": each batch is exactly the model's keyword arguments plus `labels` (prompt + target
   `<think>cot</think><code>tsx</code>` + end token; labels -100 except on the target), right-padded,
-  so a training step is `model(**batch).loss`.
+  so a training step is `model(**batch).loss`. With `target="think"` the target is only
+  `<think>cot</think>` + end token: a caption-alignment stage, in which the model first learns to state
+  what it sees (the trace names the widget's visible traits) before it learns to write code.
 - mode "grpo": each batch is `{"inputs": left-padded prompt inputs, "images": the reference
   screenshots as PIL images at full size, "ids": record ids, "tsx": reference sources}`; completions
   generated from `inputs` start at column `inputs["input_ids"].shape[1]`.
@@ -30,7 +32,8 @@ from typing import Any, Literal
 import torch
 from lightning import LightningDataModule
 from PIL import Image, ImageColor, ImageOps, UnidentifiedImageError
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset
+from torchdata.stateful_dataloader import StatefulDataLoader
 from transformers import ProcessorMixin
 
 from widget2code.data.manifest import SampleRecord, read_manifest
@@ -38,6 +41,7 @@ from widget2code.models.chat import collate, encode_prompt, encode_sft, prompt_t
 from widget2code.task import format_completion
 
 Mode = Literal["sft", "grpo"]
+Target = Literal["completion", "think"]
 STAGES = ("train", "val", "test")
 
 
@@ -89,6 +93,7 @@ class _Encoder:
     processor: ProcessorMixin
     prompt: str  # the rendered chat prompt, the same for every sample
     mode: Mode
+    target: Target
     max_length: int | None
     image_size: int | None
     pad_color: str | None
@@ -97,6 +102,8 @@ class _Encoder:
         model_image = image if self.image_size is None else fit_image(image, self.image_size, self.pad_color)
         if self.mode == "sft":
             target = format_completion(record.cot or "", tsx)
+            if self.target == "think":  # cut after the think block; the format stays defined in one place
+                target = target[: target.index("</think>") + len("</think>")]
             return encode_sft(self.processor, model_image, target, self.max_length, self.prompt)
         return {
             "inputs": encode_prompt(self.processor, model_image, self.prompt),
@@ -143,6 +150,8 @@ class WidgetDataModule(LightningDataModule):
         processor: the model's processor, or a zero-argument callable returning it (called at setup),
             so a config can name the data before the model exists.
         mode: "sft" or "grpo".
+        target: SFT target, "completion" (`<think>cot</think><code>tsx</code>`) or "think" (only
+            `<think>cot</think>`, for a caption-alignment stage); GRPO batches do not use it.
         splits: stage ("train", "val", "test") -> manifest split name(s); None disables a stage.
         max_length: SFT sequences longer than this have their target cut at the end.
         image_size: side of the square screenshots are fitted into; None leaves them as they are.
@@ -155,6 +164,7 @@ class WidgetDataModule(LightningDataModule):
         dataset_dir: str | os.PathLike[str],
         processor: ProcessorMixin | Callable[[], ProcessorMixin],
         mode: Mode = "sft",
+        target: Target = "completion",
         batch_size: int = 8,
         num_workers: int = 0,
         seed: int = 0,
@@ -166,6 +176,8 @@ class WidgetDataModule(LightningDataModule):
         super().__init__()
         if mode not in ("sft", "grpo"):
             raise DatasetError(f"unknown mode {mode!r}; expected 'sft' or 'grpo'")
+        if target not in ("completion", "think"):
+            raise DatasetError(f"unknown target {target!r}; expected 'completion' or 'think'")
         if batch_size < 1:
             raise DatasetError(f"batch_size must be at least 1, got {batch_size}")
         unknown = set(splits or {}) - set(STAGES)
@@ -175,6 +187,7 @@ class WidgetDataModule(LightningDataModule):
             )
         self.dataset_dir = Path(dataset_dir)
         self.mode: Mode = mode
+        self.target: Target = target
         self.batch_size = batch_size
         self.num_workers = num_workers
         self.seed = seed
@@ -196,7 +209,8 @@ class WidgetDataModule(LightningDataModule):
         records = read_manifest(self.dataset_dir)
         processor = self.processor
         encode = _Encoder(
-            processor, prompt_text(processor), self.mode, self.max_length, self.image_size, self.pad_color
+            processor, prompt_text(processor), self.mode, self.target, self.max_length, self.image_size,
+            self.pad_color,
         )
         for name in needed:
             wanted = self.splits.get(name)
@@ -226,7 +240,7 @@ class WidgetDataModule(LightningDataModule):
             shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
             raise SampleFileError(f"{len(missing)} sample file(s) missing in {self.dataset_dir}: {shown}")
 
-    def _loader(self, name: str, shuffle: bool) -> DataLoader:
+    def _loader(self, name: str, shuffle: bool) -> StatefulDataLoader:
         if name not in self.datasets:
             raise DatasetError(
                 f"no {name} data: call setup() first, or the {name} stage is disabled in splits"
@@ -236,7 +250,8 @@ class WidgetDataModule(LightningDataModule):
             collate_fn = partial(collate, pad_token_id=pad_token_id, padding_side="right")
         else:
             collate_fn = partial(_collate_grpo, pad_token_id=pad_token_id)
-        return DataLoader(
+        # Stateful: a checkpoint saved mid-epoch resumes at the same batch with the same shuffle.
+        return StatefulDataLoader(
             self.datasets[name],
             batch_size=self.batch_size,
             shuffle=shuffle,
@@ -246,11 +261,11 @@ class WidgetDataModule(LightningDataModule):
             collate_fn=collate_fn,
         )
 
-    def train_dataloader(self) -> DataLoader:
+    def train_dataloader(self) -> StatefulDataLoader:
         return self._loader("train", shuffle=True)
 
-    def val_dataloader(self) -> DataLoader | list[DataLoader]:
+    def val_dataloader(self) -> StatefulDataLoader | list[StatefulDataLoader]:
         return self._loader("val", shuffle=False) if self.splits.get("val") is not None else []
 
-    def test_dataloader(self) -> DataLoader | list[DataLoader]:
+    def test_dataloader(self) -> StatefulDataLoader | list[StatefulDataLoader]:
         return self._loader("test", shuffle=False) if self.splits.get("test") is not None else []
