@@ -94,8 +94,11 @@ async ([js, css, options]) => {
   const rect = container.getBoundingClientRect();
   const width = Math.max(rect.width, container.scrollWidth);
   const height = Math.max(rect.height, container.scrollHeight);
-  if (!container.firstChild || width < 1 || height < 1) {
-    return { kind: "empty", message: container.firstChild ? `the widget's box is ${width}x${height}` : "the component rendered nothing" };
+  if (!container.firstChild) return { kind: "empty", message: "the component rendered nothing" };
+  if (width < 1 || height < 1) {
+    const hint = width < 1 && height >= 1 ? ": a width given only in percent (w-full, ResponsiveContainer width=\"100%\") "
+      + "has no parent width to fill here; give the widget a width" : "";
+    return { kind: "empty", message: `the widget's box is ${width}x${height}${hint}` };
   }
   return { box: [rect.left, rect.top, width, height] };
 }

@@ -49,10 +49,25 @@ def test_batch(tmp_path: Path) -> None:
     (widgets / "a.tsx").write_text(CARD)
     (widgets / "b.tsx").write_text(FAILING["syntax"][1])
     (widgets / "c.tsx").write_text(CARD.replace("Hello", "Other"))
+    # Plain JSX takes part too, whether the file says .jsx or .js; other files do not.
+    (widgets / "d.jsx").write_text("export function Tile({ label = 'jsx' }) { return <div className='p-4'>{label}</div>; }")
+    (widgets / "e.js").write_text("export default function E() { return <div className='p-4'>js</div>; }")
+    (widgets / "notes.txt").write_text("not a widget")
     done = _cli("--batch", widgets, "--out", tmp_path / "out")
     assert done.returncode == 1  # one failed
     summary = json.loads(done.stdout.strip().splitlines()[-1])
-    assert summary["rendered"] == 2 and summary["failed"] == 1 and summary["errors"] == {"syntax": 1}
+    assert summary["rendered"] == 4 and summary["failed"] == 1 and summary["errors"] == {"syntax": 1}
     rows = [json.loads(line) for line in (tmp_path / "out" / "results.jsonl").read_text().splitlines()]
-    assert [r["file"] for r in rows] == ["a.tsx", "b.tsx", "c.tsx"]
-    assert sorted(p.name for p in (tmp_path / "out").glob("*.png")) == ["a.png", "c.png"]
+    assert [r["file"] for r in rows] == ["a.tsx", "b.tsx", "c.tsx", "d.jsx", "e.js"]
+    assert all("queue_ms" in r for r in rows)
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.png")) == ["a.png", "c.png", "d.png", "e.png"]
+
+
+def test_import_profile_on_the_command_line(tmp_path: Path) -> None:
+    widget = tmp_path / "icon.tsx"
+    widget.write_text("import { Heart } from 'lucide-react';\nexport default function W() { return <Heart/>; }")
+    strict = _cli(widget, "-o", tmp_path / "icon.png", "--imports", "strict")
+    assert strict.returncode == 1
+    line = json.loads(strict.stdout.strip().splitlines()[-1])
+    assert line["error_kind"] == "import" and "'strict'" in line["message"]
+    assert _cli(widget, "-o", tmp_path / "icon.png", "--imports", "everything").returncode == 2

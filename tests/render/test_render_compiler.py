@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import psutil
+import pytest
 from widgets import CARD, FAILING
 
 from widget2code.render import Compiler, ErrorKind
@@ -52,3 +53,55 @@ def test_timeouts_replace_the_worker_without_leaking_processes() -> None:
         assert all(r.ok or r.error_kind in (ErrorKind.TIMEOUT, ErrorKind.CRASH) for r in results)
         assert _node_children() - before <= 1, "a timed-out worker must be replaced, not duplicated"
     assert _node_children() == before
+
+
+def test_import_profiles() -> None:
+    lucide = "import { Heart } from 'lucide-react';\nexport default function W() { return <Heart/>; }"
+    chart = "import { LineChart } from 'recharts';\nexport default function W() { return <LineChart/>; }"
+    icons = "import { FaGithub } from 'react-icons/fa';\nexport default function W() { return <FaGithub/>; }"
+    shadcn = "import { Card } from '@/components/ui/card';\nexport default function W() { return <Card/>; }"
+    with Compiler() as default, Compiler(import_profile="strict") as strict, Compiler(import_profile="shadcn") as ui:
+        assert [r.ok for r in default.compile_many([lucide, chart, icons])] == [True, True, True]
+        assert default.compile(chart).libraries == ("recharts",), "recharts is loaded by the page, not bundled"
+        assert default.compile(lucide).libraries == (), "icons are bundled into the widget"
+        refused = strict.compile(lucide)
+        assert refused.error_kind == ErrorKind.IMPORT and "'lucide-react'" in refused.message
+        assert default.compile(shadcn).error_kind == ErrorKind.IMPORT
+        assert ui.compile(shadcn).ok and ui.compile(lucide).ok
+    with pytest.raises(ValueError, match="import_profile"):
+        Compiler(import_profile="everything")
+
+
+def test_type_only_imports_are_erased_and_missing_names_are_import_errors() -> None:
+    typed = ("import { type Props } from './types';\nimport type { Theme } from '@/theme';\n"
+             "import { Heart, LucideIcon } from 'lucide-react';\n"
+             "export default function W(p: Props & { t: Theme; i: LucideIcon }) { return <Heart/>; }")
+    with Compiler() as compiler:
+        assert compiler.compile(typed).ok, compiler.compile(typed).message
+        missing = compiler.compile("import { NoSuchIcon } from 'lucide-react';\nexport default function W() { return <NoSuchIcon/>; }")
+        assert missing.error_kind == ErrorKind.IMPORT and "NoSuchIcon" in missing.message
+        misspelt = compiler.compile("import { useStat } from 'react';\nexport default function W() { useStat(); return <div/>; }")
+        assert misspelt.error_kind == ErrorKind.IMPORT and "useStat" in misspelt.message
+
+
+def test_which_export_renders() -> None:
+    sources = {
+        "named_function": "export const DATA = [1];\nexport function StatCard() { return <div/>; }",
+        "named_arrow": "export const Card = ({ title = 'x' }: { title?: string }) => <div>{title}</div>;",
+        "export_clause": "function Tile() { return <div/>; }\nexport { Tile };",
+        "default_wins": "export function A() { return <div/>; }\nexport default function B() { return <div/>; }",
+        "two_named": "export function A() { return <div/>; }\nexport function B() { return <div/>; }",
+        "alias_only": "function Widget() { return <div/>; }\nexport const W = Widget;",
+    }
+    with Compiler() as compiler:
+        results = dict(zip(sources, compiler.compile_many(list(sources.values())), strict=True))
+    assert {name: r.component for name, r in results.items() if r.ok} == {
+        "named_function": "StatCard", "named_arrow": "Card", "export_clause": "Tile", "default_wins": "default"}
+    assert results["two_named"].error_kind == ErrorKind.NO_COMPONENT and "A, B" in results["two_named"].message
+    assert results["alias_only"].error_kind == ErrorKind.NO_COMPONENT
+
+
+def test_markdown_fence_is_a_syntax_error() -> None:
+    with Compiler() as compiler:
+        fenced = compiler.compile("```tsx\n" + CARD + "\n```")
+    assert fenced.error_kind == ErrorKind.SYNTAX and "fence" in fenced.message

@@ -115,6 +115,18 @@ def test_infinite_loops_time_out_and_the_next_render_works(quick: Renderer, wher
 
 
 @pytest.mark.slow
+def test_time_queued_behind_a_timeout_is_not_the_next_renders_own(quick: Renderer) -> None:
+    started = time.perf_counter()
+    hang, card = quick.render_many(["export default function W() { while (true) {} }", CARD])
+    wall_ms = (time.perf_counter() - started) * 1000
+    assert hang.error_kind == ErrorKind.TIMEOUT and card.ok
+    assert card.timings["queue"] >= 1000, "the card waited for the page the hang held for 1.5 s"
+    assert card.timings["total"] + card.timings["queue"] <= wall_ms
+    assert card.summary()["ms"] == round(card.timings["total"], 2)
+    assert card.summary()["queue_ms"] == round(card.timings["queue"], 2)
+
+
+@pytest.mark.slow
 def test_memory_blowup_crashes_only_its_page(quick: Renderer) -> None:
     source = "export default function W() { const a: number[][] = []; while (true) a.push(new Array(1e6).fill(1)); }"
     result = quick.render(source)

@@ -1,7 +1,8 @@
 """Render TSX widgets from the command line.
 
     python -m widget2code.render WIDGET.tsx -o OUT.png        # one JSON line; exit 0 rendered, 1 failed, 2 usage
-    python -m widget2code.render --batch DIR --out DIR        # every *.tsx, PNGs + results.jsonl + a summary line
+    python -m widget2code.render --batch DIR --out DIR        # every .tsx/.jsx/.js, PNGs + results.jsonl + a summary
+    python -m widget2code.render --imports strict ...         # what a widget may import: default | strict | shadcn
 """
 
 from __future__ import annotations
@@ -16,17 +17,19 @@ from widget2code.files import atomic_write_bytes, atomic_write_text
 from widget2code.render.compiler import RendererSetupError
 from widget2code.render.renderer import Renderer
 from widget2code.render.result import RenderResult
-from widget2code.render.settings import RenderSettings
+from widget2code.render.settings import IMPORT_PROFILES, RenderSettings
 
 EXIT_RENDERED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+#: What --batch renders: widget modules, whether written as TSX or as plain JSX.
+WIDGET_SUFFIXES = (".tsx", ".jsx", ".js")
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m widget2code.render", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("widget", nargs="?", type=Path, help="a .tsx file to render")
+    parser.add_argument("widget", nargs="?", type=Path, help="a .tsx (or .jsx/.js) file to render")
     parser.add_argument("-o", "--output", type=Path, help="where to write the PNG (single-file mode)")
-    parser.add_argument("--batch", type=Path, help="render every .tsx file in this directory")
+    parser.add_argument("--batch", type=Path, help="render every .tsx, .jsx and .js file in this directory")
     parser.add_argument("--out", type=Path, help="output directory for --batch")
     parser.add_argument("--slots", type=int, default=1, help="renders in flight at once (default 1)")
     parser.add_argument("--cache-dir", type=Path, default=None, help="content-addressed render cache")
@@ -35,6 +38,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--background", default=defaults.background, help="page background (CSS colour)")
     parser.add_argument("--margin", type=int, default=defaults.margin, help="pixels kept around the widget")
     parser.add_argument("--timeout", type=float, default=defaults.timeout_s, help="seconds per render")
+    parser.add_argument("--imports", choices=list(IMPORT_PROFILES), default=defaults.import_profile,
+                        help="import profile: what a widget may import (default: %(default)s)")
+    parser.add_argument("--virtual-time", type=int, default=defaults.virtual_time_ms, metavar="MS",
+                        help="virtual time run before the capture (default: %(default)s ms)")
     return parser
 
 
@@ -62,8 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.batch is None and not args.widget.is_file():
         return _usage_error(parser, f"{source_path} is not a file")
     try:
-        settings = RenderSettings(device_scale_factor=args.scale, background=args.background,
-                                  margin=args.margin, timeout_s=args.timeout)
+        settings = RenderSettings(device_scale_factor=args.scale, background=args.background, margin=args.margin,
+                                  timeout_s=args.timeout, import_profile=args.imports,
+                                  virtual_time_ms=args.virtual_time)
     except ValueError as err:
         return _usage_error(parser, str(err))
     try:
@@ -88,13 +96,16 @@ def _render_one(renderer: Renderer, widget: Path, output: Path) -> int:
 
 
 def _render_batch(renderer: Renderer, batch: Path, out: Path) -> int:
-    """Render every .tsx in `batch`; each PNG is written as soon as it is rendered."""
-    files = sorted(batch.glob("*.tsx"))
+    """Render every widget file in `batch`; each PNG is written as soon as it is rendered."""
+    files = sorted(p for p in batch.iterdir() if p.suffix in WIDGET_SUFFIXES and p.is_file())
     out.mkdir(parents=True, exist_ok=True)
+    stems = Counter(f.stem for f in files)
+    # card.tsx -> card.png; card.tsx and card.jsx side by side -> card.tsx.png and card.jsx.png
+    pngs = [out / f"{f.stem if stems[f.stem] == 1 else f.name}.png" for f in files]
 
     def save(index: int, result: RenderResult) -> None:
         if result.ok and result.png is not None:
-            atomic_write_bytes(out / f"{files[index].stem}.png", result.png)
+            atomic_write_bytes(pngs[index], result.png)
 
     results = renderer.render_many([f.read_bytes() for f in files], progress=f"rendering {batch}", on_result=save)
     lines = [json.dumps({"file": path.name, **result.summary()}) for path, result in zip(files, results, strict=True)]
