@@ -1,4 +1,5 @@
-"""scripts/infer.py end to end on a saved tiny model with an adapter, its bad-input errors and Ctrl-C."""
+"""scripts/infer.py end to end on a saved tiny model with an adapter, its bad-input errors and Ctrl-C;
+conf/infer.yaml building a tiny model from a dataset."""
 
 from __future__ import annotations
 
@@ -12,13 +13,19 @@ import time
 from pathlib import Path
 
 import pytest
+from hydra import compose, initialize_config_dir
 from hydra.errors import InstantiationException
+from hydra.utils import instantiate
 from inference_widgets import GOOD, POOR
 from peft import LoraConfig, get_peft_model
 from PIL import Image
 
+from widget2code.data.manifest import SampleRecord, write_manifest
 from widget2code.inference.cli import exit_status
+from widget2code.inference.generate import SamplingConfig, generate_texts
 from widget2code.inference.inputs import InferInputError, find_images
+from widget2code.inference.loader import load_model
+from widget2code.inference.model_predictor import ModelPredictor
 from widget2code.inference.openai_predictor import OpenAIPredictor
 from widget2code.inference.search import PredictorConfigError
 from widget2code.llm import OpenAICompatibleClient
@@ -135,3 +142,31 @@ def test_infer_reports_a_missing_input_in_one_line(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [f"error: InferInputError: input {tmp_path / 'nope.png'} does not "
                                                 "exist: give an image or a folder of images"]
+
+
+@pytest.mark.slow
+def test_the_infer_config_builds_a_tiny_model_with_its_adapter_and_the_predictor(tmp_path: Path) -> None:
+    """conf/infer.yaml as composed by Hydra: the tiny GLM-4V of a dataset, then the same with an adapter."""
+    (tmp_path / "a.tsx").write_text(GOOD)
+    write_png(tmp_path / "a.png", Image.new("RGB", (64, 48), "#1e293b"))
+    write_manifest(tmp_path, [SampleRecord(id="synthetic-000000", source="synthetic", category="clock", tsx="a.tsx",
+                                           image="a.png", split="train", cot="A dark card.")])
+    overrides = ["input=unused", f"data.dataset_dir={tmp_path}", "model.preset=tiny", "model.vocab_size=400"]
+    with initialize_config_dir(version_base="1.3", config_dir=str(ROOT / "conf")):
+        cfg = compose("infer", overrides=overrides)
+        loaded = load_model(cfg.model)
+        assert type(loaded.model).__name__ == "Glm4vForConditionalGeneration" and not loaded.model.training
+        greedy = SamplingConfig(max_new_tokens=3, do_sample=False)
+        screenshot = Image.new("RGB", (300, 200), "white")
+        plain = generate_texts(loaded.model, loaded.processor, [screenshot], greedy, image_size=112)
+
+        adapter = tmp_path / "adapter"
+        get_peft_model(load_model(cfg.model).model, LoraConfig(r=2, target_modules=["q_proj"])).save_pretrained(adapter)
+        cfg = compose("infer", overrides=[*overrides, f"model.adapter_path={adapter}"])
+        adapted = load_model(cfg.model)
+        assert type(adapted.model).__name__ == "PeftModel"
+        assert generate_texts(adapted.model, adapted.processor, [screenshot], greedy, image_size=112) == plain
+
+        predictor = instantiate(cfg.predictor, model=adapted.model, processor=adapted.processor)
+        assert isinstance(predictor, ModelPredictor) and predictor.mode == "single"
+        assert predictor.proposer.image_size == 112 and not predictor.proposer.sampling.do_sample

@@ -73,11 +73,11 @@ def test_best_of_n_keeps_the_highest_scoring_candidate(
 def test_best_of_n_over_a_model_lists_every_sample(
     scripted: LoadedModel, renderer: Renderer, reward: ProgrammaticReward, target: Image.Image
 ) -> None:
-    predictor = ModelPredictor(scripted.model, scripted.processor, renderer, reward, mode="best_of_n", n=3,
+    predictor = ModelPredictor(scripted.model, scripted.processor, renderer, reward, mode="best_of_n", n=2,
                                sampling=SamplingConfig(max_new_tokens=64), image_size=IMAGE_SIZE)
     [prediction] = predictor.predict([target], ["0001"])
     candidates = prediction.extra["candidates"]
-    assert len(candidates) == 3
+    assert len(candidates) == 2
     assert prediction.score == max(c["score"] for c in candidates)
     assert prediction.code == POOR  # the scripted model's answer, sampled with a large margin
     assert prediction.score == pytest.approx(own_score(renderer, reward, target, POOR), abs=1e-6)

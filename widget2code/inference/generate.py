@@ -116,8 +116,9 @@ def repeat_rows(inputs: Inputs, rows: Sequence[int]) -> Inputs:
     first_patch = [0, *torch.tensor(patches).cumsum(0).tolist()]
     images = [i for row in rows for i in range(first_image[row], first_image[row + 1])]
     pixel_rows = [p for i in images for p in range(first_patch[i], first_patch[i + 1])]
-    out["pixel_values"] = inputs["pixel_values"][torch.tensor(pixel_rows, dtype=torch.long)]
-    out["image_grid_thw"] = grid[torch.tensor(images, dtype=torch.long)]
+    pixels = inputs["pixel_values"]
+    out["pixel_values"] = pixels[torch.tensor(pixel_rows, dtype=torch.long, device=pixels.device)]
+    out["image_grid_thw"] = grid[torch.tensor(images, dtype=torch.long, device=grid.device)]
     return out
 
 
