@@ -13,7 +13,7 @@
   const START = 1718264400000; // 2024-06-13T07:40:00Z at virtual time 0
   const FRAME_MS = 16;
   const MAX_EVENTS = 20000; // a runaway timer chain stops here, at the same event every time
-  const SETTLE_HOPS = 3; // macrotask hops per event: React renders, passive effects, promise chains
+  const MAX_HOPS = 50; // macrotask hops to settle after an event, while React still has work queued
 
   const realSetTimeout = window.setTimeout.bind(window);
   const realPerformanceNow = performance.now.bind(performance);
@@ -210,8 +210,12 @@
       try { observer.deliver(entries); } catch (error) { report(error); }
     }
   }
-  async function settle(rounds = SETTLE_HOPS) {
-    for (let i = 0; i < rounds; i++) await hop();
+  // Let React finish: one macrotask hop drains the promise jobs and the tasks React queued before it; more
+  // while React's scheduler (react-dom's own instance, loaded after this script) still has work queued.
+  async function settle() {
+    await hop();
+    const scheduler = window.__W2C_VENDOR__?.Scheduler;
+    for (let i = 1; i < MAX_HOPS && scheduler && scheduler.unstable_getFirstCallbackNode() !== null; i++) await hop();
   }
   // Fire events in time order until `limit` (virtual ms) or until `done()`; true when done() said so.
   async function run(limit, done = null) {

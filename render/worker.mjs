@@ -138,9 +138,11 @@ async function prepare() {
 async function buildVendor(dev) {
   const result = await esbuild.build({
     stdin: {
+      // The scheduler is react-dom's own instance: the page's clock asks it whether React has work queued.
       contents: `import * as React from "react"; import * as ReactDOM from "react-dom";
         import * as ReactDOMClient from "react-dom/client"; import * as jsxRuntime from "react/jsx-runtime";
-        window.__W2C_VENDOR__ = { React, ReactDOM, ReactDOMClient, jsxRuntime };`,
+        import * as Scheduler from "scheduler";
+        window.__W2C_VENDOR__ = { React, ReactDOM, ReactDOMClient, jsxRuntime, Scheduler };`,
       loader: "js",
       resolveDir: HERE,
     },

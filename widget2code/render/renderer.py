@@ -419,6 +419,11 @@ class Renderer:
     async def _take_slot(self, kind: PageKind) -> _Slot:
         if kind not in self._pools:
             self._pools[kind] = asyncio.Queue()
+            try:
+                await self._init_script(kind)  # a library that cannot be built is a setup error, raised here
+            except BaseException:
+                del self._pools[kind]
+                raise
             self._fill(kind)
         while True:
             try:
