@@ -97,6 +97,18 @@ def test_sft_batches_carry_each_training_target_once(dataset, processor) -> None
     ]  # in file order
 
 
+def test_think_target_is_the_trace_alone_for_caption_alignment(dataset, processor) -> None:
+    records = dataset[1]
+    tokenizer = processor.tokenizer
+    module = _module(dataset, processor, mode="sft", target="think")
+    seen = [tokenizer.decode(labels[labels != IGNORE_INDEX])
+            for batch in module.train_dataloader() for labels in batch["labels"]]
+    expected = [f"<think>{r.cot}</think>{tokenizer.eos_token}" for r in records if r.split == "train"]
+    assert sorted(seen) == sorted(expected)
+    with pytest.raises(DatasetError, match="'caption'"):
+        WidgetDataModule(dataset[0], processor, target="caption")  # type: ignore[arg-type]
+
+
 def test_grpo_batches_hold_prompts_and_full_size_references(dataset, processor) -> None:
     root, records = dataset
     by_id = {r.id: r for r in records}

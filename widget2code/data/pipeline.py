@@ -142,7 +142,7 @@ def _run_source(cfg: DictConfig, out_dir: Path, services: _Services, progress: P
     if src.kind == "synthetic":
         categories = list(src.categories) if src.categories else None
         return build_synthetic(out_dir, num_samples=cfg.num_samples, seed=cfg.seed, categories=categories,
-                               progress=progress)
+                               generator=src.get("generator", "full"), progress=progress)
     if src.kind == "widget_factory":
         return collect_widget_factory(src.screenshots_dir, out_dir, services.client(), services.renderer,
                                       num_samples=cfg.num_samples, workers=cfg.workers,
