@@ -1,0 +1,9 @@
+"""Evaluation: how well a predictor turns screenshots into widgets, and whether it looks at them.
+
+- `references`: the Widget2Code benchmark layout (gt_XXXX.png) or a dataset manifest's split;
+- `predictors`: TSX already written, the oracle, and `build_predictor` for every `conf/predictor/*`;
+- `layout`: predictions in the official widget2code-bench layout (image_XXXX/output.png + output.tsx);
+- `metrics`: render success, the programmatic components, CLIP, the official Widget2Code metric set;
+- `gap`: the conditioning gap with its bootstrap interval;
+- `runner`: `evaluate(...) -> Summary` and `compare(...)`; `run_report`, `report`, `plots`: the HTML report.
+"""

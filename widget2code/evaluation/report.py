@@ -1,4 +1,4 @@
-"""Self-contained HTML reports: tables, picture galleries and code beside pictures.
+"""Self-contained HTML reports: tables, charts, picture galleries and code beside pictures.
 
 A report is a directory: `index.html` plus the images it shows (copied or written next to it, so the
 directory can be zipped or served as it is). Templates are Jinja2 (autoescaped: model output and
@@ -43,6 +43,7 @@ class Section:
     text: str = ""
     tables: list[Table] = field(default_factory=list)
     cards: list[Card] = field(default_factory=list)
+    charts: list[tuple[str, str]] = field(default_factory=list)  # (caption, path relative to the report)
 
 
 class Report:

@@ -6,8 +6,8 @@
 fields under `reward.`, e.g. `reward.working_size=512 reward.allow_random_backbone=true`. Prints one
 JSON line per candidate: the candidate path, the total, every component and the error kind.
 The config directory is the repository's conf/, or $WIDGET2CODE_CONF_DIR when set.
-Exit status: 0 on success, 2 on bad usage (missing/unreadable image, unknown reward, bad override),
-1 when model weights the reward needs are not on disk.
+Exit status: 0 on success, 2 on bad usage (missing/unreadable image, unknown reward, bad override, an
+API key the reward needs but is not set), 1 when model weights the reward needs are not on disk.
 """
 
 from __future__ import annotations
@@ -95,12 +95,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     # Imported here, not at the top, so that bad usage is reported before torch is loaded.
+    from widget2code.llm import LLMConfigError
     from widget2code.rewards.clip import ClipModelUnavailable
     from widget2code.rewards.lpips_net import LpipsWeightsMissing
 
     reference, candidates = images[0], images[1:]
     try:
         output = reward.score([reference] * len(candidates), candidates)
+    except LLMConfigError as exc:  # e.g. a VLM judge without its API key: bad usage, nothing was sent
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except (LpipsWeightsMissing, ClipModelUnavailable) as exc:  # weights not on disk: a setup problem
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -1,0 +1,229 @@
+"""Run an evaluation: predict, render, score, write the official layout, summarise, report.
+
+    summary = evaluate(references, predictor, renderer, reward, out_dir, metric_sets=[...])
+
+`out_dir` receives `predictions/image_XXXX/` (the official layout), `gt/` (manifest references in the
+official GT layout), `samples.jsonl` (one row per reference: render outcome, reward, every metric),
+`summary.json` and `report/index.html`. A rerun into the same directory keeps the finished predictions
+(`resume=True`), so an interrupted model run goes on where it stopped; rendering is cached by the
+renderer and scoring is redone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import Progress
+
+from widget2code.evaluation import layout
+from widget2code.evaluation.errors import PredictionsError
+from widget2code.evaluation.gap import conditioning_gap
+from widget2code.evaluation.metrics import MetricSet, Pair, mean, render_success_rate
+from widget2code.evaluation.references import Reference
+from widget2code.evaluation.report import Table
+from widget2code.files import atomic_write_text
+from widget2code.inference.predictor import Prediction, Predictor
+from widget2code.render import Renderer, RenderResult
+from widget2code.rewards.base import Reward
+
+SUMMARY = "summary.json"
+SAMPLES = "samples.jsonl"
+BREAKDOWN_KEYS = ("category", "difficulty")
+
+
+@dataclass
+class Summary:
+    n: int
+    render_success_rate: float
+    metrics: dict[str, float | None]  # name -> mean over all references (None: not computed here)
+    conditioning_gap: dict[str, float | int | None]  # value, low, high, n
+    breakdowns: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # key -> group -> stats
+    predictor: str = ""
+    reward: str = ""
+    references: str = ""
+    notes: list[str] = field(default_factory=list)  # why a metric is missing, unmatched files, ...
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def load(cls, run_dir: str | os.PathLike[str]) -> Summary:
+        path = Path(run_dir) / SUMMARY
+        return cls(**json.loads(path.read_text(encoding="utf-8")))
+
+
+@dataclass
+class Sample:
+    """One reference's row: what was predicted, how it rendered, and every score."""
+
+    reference: Reference
+    prediction: Prediction
+    render: RenderResult | None
+    reward: float = 0.0
+    metrics: dict[str, float | None] = field(default_factory=dict)
+
+    @property
+    def error(self) -> str | None:
+        """None when it rendered; else `missing` (no prediction), `no_code`, or the render's error kind."""
+        if self.render is not None and self.render.ok:
+            return None
+        if self.prediction.extra.get("missing"):
+            return "missing"
+        if self.prediction.code is None:
+            return "no_code"
+        return str(self.render.error_kind) if self.render is not None else "no_code"
+
+    def row(self) -> dict[str, Any]:
+        ref = self.reference
+        return {"id": ref.id, "source_id": ref.source_id, "category": ref.category, "difficulty": ref.difficulty,
+                "rendered": self.error is None, "error": self.error,
+                "message": self.render.message if self.render is not None else "",
+                "predictor_score": self.prediction.score, "reward": self.reward, **self.metrics}
+
+
+def evaluate(references: Sequence[Reference], predictor: Predictor, renderer: Renderer, reward: Reward,
+             out_dir: str | os.PathLike[str], metric_sets: Sequence[MetricSet] = (), batch_size: int = 8,
+             resume: bool = True, gap_max_others: int | None = 32, seed: int = 0, report: bool = True,
+             gallery_size: int = 4, description: str = "", console: Console | None = None) -> Summary:
+    """Evaluate `predictor` on `references`; see the module docstring for what lands in `out_dir`."""
+    console = console or Console(stderr=True)
+    out = Path(out_dir)
+    pred_dir = out / "predictions"
+    ids = [r.id for r in references]
+    check_predictor(predictor, references)
+    if not resume:
+        layout.clear(pred_dir)
+    if any(r.source_id for r in references):
+        layout.write_references(out / "gt", list(references))
+
+    predictions = _predict(references, predictor, pred_dir, batch_size, resume, console)
+    console.print(f"rendering {sum(p.code is not None for p in predictions)} predictions")
+    renders = _render(renderer, predictions)
+    for reference, prediction, render in zip(references, predictions, renders, strict=True):
+        layout.write_prediction(pred_dir, reference.id, prediction, render)
+
+    console.print(f"scoring with {reward.name} and {len(metric_sets)} metric set(s)")
+    images = [r.image for r in references]
+    context = {"completions": [p.text for p in predictions]}  # read by the format reward
+    totals = reward(images, renders, **context)
+    samples = [Sample(ref, pred, render, reward=float(total))
+               for ref, pred, render, total in zip(references, predictions, renders, totals, strict=True)]
+    pairs = [Pair(ref.image, ref.path, render,
+                  layout.sample_dir(pred_dir, ref.id) / layout.PREDICTION_PNG if render is not None and render.ok
+                  else None) for ref, render in zip(references, renders, strict=True)]
+    notes = _unmatched_note(predictor, ids)
+    for metric_set in metric_sets:
+        result = metric_set.compute(pairs)
+        notes += result.notes
+        for name, values in result.values.items():
+            for sample, value in zip(samples, values, strict=True):
+                sample.metrics[name] = value
+    gap = conditioning_gap(reward, images, renders, own_scores=totals, max_others=gap_max_others, seed=seed,
+                           context=context)
+
+    summary = Summary(n=len(samples), render_success_rate=render_success_rate(pairs),
+                      metrics=_means(samples), conditioning_gap=gap.as_dict(), breakdowns=_breakdowns(samples),
+                      predictor=getattr(predictor, "name", type(predictor).__name__), reward=reward.name,
+                      references=description, notes=notes)
+    atomic_write_text(out / SAMPLES, "".join(json.dumps(s.row(), default=str) + "\n" for s in samples))
+    atomic_write_text(out / SUMMARY, json.dumps(summary.to_dict(), indent=1))
+    if report:
+        from widget2code.evaluation.run_report import write_run_report
+
+        path = write_run_report(out / "report", summary, samples, gallery_size=gallery_size)
+        console.print(f"report: {path}")
+    return summary
+
+
+def check_predictor(predictor: Predictor, references: Sequence[Reference]) -> None:
+    """Reject a predictor whose own inputs match none of the references (its optional `validate`)."""
+    validate = getattr(predictor, "validate", None)
+    if validate is not None:
+        validate([r.id for r in references])
+
+
+def _predict(references: Sequence[Reference], predictor: Predictor, pred_dir: Path, batch_size: int,
+             resume: bool, console: Console) -> list[Prediction]:
+    """Predictions in reference order: finished ones from an earlier run, the rest from the predictor."""
+    found = {r.id: layout.read_prediction(pred_dir, r.id) for r in references} if resume else {}
+    todo = [r for r in references if found.get(r.id) is None]
+    if len(todo) < len(references):
+        console.print(f"resuming: {len(references) - len(todo)} predictions kept from {pred_dir}")
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task(f"predicting ({predictor.name})", total=len(todo))
+        for start in range(0, len(todo), batch_size):
+            batch = todo[start:start + batch_size]
+            predicted = predictor.predict([r.image for r in batch], [r.id for r in batch])
+            if len(predicted) != len(batch):
+                raise PredictionsError(f"predictor {predictor.name} returned {len(predicted)} predictions "
+                                       f"for {len(batch)} screenshots")
+            for reference, prediction in zip(batch, predicted, strict=True):
+                layout.write_prediction(pred_dir, reference.id, prediction, None)
+                found[reference.id] = prediction
+            progress.advance(task, len(batch))
+    return [found[r.id] for r in references]
+
+
+def _render(renderer: Renderer, predictions: Sequence[Prediction]) -> list[RenderResult | None]:
+    """One `render_many` over every prediction with code; None where there is no code."""
+    indices = [i for i, p in enumerate(predictions) if p.code is not None]
+    results = renderer.render_many([predictions[i].code for i in indices]) if indices else []
+    renders: list[RenderResult | None] = [None] * len(predictions)
+    for i, result in zip(indices, results, strict=True):
+        renders[i] = result
+    return renders
+
+
+def _unmatched_note(predictor: Predictor, ids: Sequence[str]) -> list[str]:
+    files = getattr(predictor, "files", None)
+    extra = sorted(set(files) - set(ids)) if isinstance(files, Mapping) else []
+    return [f"{len(extra)} prediction file(s) match no reference: {', '.join(extra[:5])}"] if extra else []
+
+
+def _means(samples: Sequence[Sample]) -> dict[str, float | None]:
+    names = dict.fromkeys(name for s in samples for name in s.metrics)
+    return {"reward": mean([s.reward for s in samples]),
+            **{name: mean([s.metrics.get(name) for s in samples]) for name in names}}
+
+
+def _breakdowns(samples: Sequence[Sample]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Per category and per difficulty (when the references have them): n, render rate, metric means."""
+    breakdowns = {}
+    for key in BREAKDOWN_KEYS:
+        groups: dict[str, list[Sample]] = {}
+        for sample in samples:
+            value = getattr(sample.reference, key)
+            if value is not None:
+                groups.setdefault(str(value), []).append(sample)
+        if groups:
+            breakdowns[key] = {name: {"n": len(group),
+                                      "render_success_rate": sum(s.error is None for s in group) / len(group),
+                                      "metrics": _means(group)} for name, group in sorted(groups.items())}
+    return breakdowns
+
+
+def compare(summaries: Mapping[str, Summary], metrics: Sequence[str] | None = None) -> Table:
+    """A table of runs side by side (first run = baseline) with each later run's difference to it."""
+    if len(summaries) < 2:
+        raise ValueError(f"compare needs at least two runs, got {len(summaries)}")
+    labels = list(summaries)
+    runs = list(summaries.values())
+    names = list(metrics) if metrics is not None else list(dict.fromkeys(n for s in runs for n in s.metrics))
+    rows: list[tuple[str, list[float | None]]] = [
+        ("render_success_rate", [s.render_success_rate for s in runs]),
+        ("conditioning_gap", [s.conditioning_gap.get("value") for s in runs]),
+        *((name, [s.metrics.get(name) for s in runs]) for name in names),
+    ]
+    columns = ["metric", *labels, *(f"Δ {label} − {labels[0]}" for label in labels[1:])]
+    table_rows = []
+    for name, values in rows:
+        base = values[0]
+        deltas = [None if v is None or base is None else v - base for v in values[1:]]
+        table_rows.append([name, *values, *deltas])
+    return Table(f"Runs compared (Δ against {labels[0]})", columns, table_rows)
