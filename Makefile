@@ -28,7 +28,7 @@ system:
 $(PY_STAMP): pyproject.toml
 	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[dev,bench]'
 	@touch $@
 
 $(NODE_STAMP): render/package.json render/package-lock.json
