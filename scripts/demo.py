@@ -1,8 +1,7 @@
-"""`make demo`: python scripts/demo.py [pipeline.num_samples=48] [showcase=8] (see conf/demo.yaml)."""
+"""`make demo`: python scripts/demo.py [pipeline.num_samples=480] (see conf/demo.yaml)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import hydra
@@ -10,15 +9,16 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from widget2code.demo import run
+from widget2code.entry import run_entry
+from widget2code.training.errors import USER_ERRORS
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="demo")
 def main(cfg: DictConfig) -> None:
-    try:
-        run(cfg, Path(HydraConfig.get().runtime.output_dir))
-    except KeyboardInterrupt:
-        print("interrupted: the data built so far is kept under the run directory", file=sys.stderr)
-        sys.exit(130)
+    run_dir = Path(HydraConfig.get().runtime.output_dir)
+    run_entry(lambda: run(cfg, run_dir),
+              interrupted=f"what finished is kept under {run_dir} (data, each stage's checkpoints and export)",
+              user_errors=USER_ERRORS)
 
 
 if __name__ == "__main__":

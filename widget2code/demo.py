@@ -1,114 +1,160 @@
-"""`make demo`: every stage that exists, end to end on the CPU, with a report a person can look at.
+"""`make demo`: the project's main job on its embedded default, end to end on the CPU.
 
-1. data: synthesise widgets, render-verify, dedup, tag difficulty, split, attach reasoning traces;
-2. renderer: the bundled examples and a set of broken widgets (each failure is a typed result);
-3. rewards: each showcased sample against degraded variants of itself (the true render must win);
-4. report: `index.html` in the run directory (pictures, code, reasoning, tables).
+1. data: synthesise demo-tier widgets, render-verify, dedup, tag difficulty, split (the data pipeline);
+2. training: each stage of `cfg.stages` is an experiment composed with `conf/train.yaml` and run by
+   `training.run.train`, exactly as `scripts/train.py experiment=<name>` would: caption alignment, SFT,
+   then GRPO, each starting from the model the stage before exported;
+3. evaluation: the untrained model, and the model after each stage, on the held-out test split
+   (`evaluation.runner.evaluate`: render rate, reward, conditioning gap with its 95 % interval, the
+   Widget2Code metrics), each with its own report;
+4. report: `report/index.html` comparing them, with the training curves and side-by-side samples.
 """
 
 from __future__ import annotations
 
+import csv
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
+from hydra import compose
 from hydra.utils import instantiate
-from omegaconf import DictConfig
-from PIL import Image, ImageChops, ImageEnhance, ImageFilter
+from omegaconf import DictConfig, OmegaConf
 from rich.console import Console
 
 from widget2code.data.manifest import read_manifest
 from widget2code.data.pipeline import run as run_pipeline
+from widget2code.evaluation.plots import line_chart
+from widget2code.evaluation.references import from_manifest
 from widget2code.evaluation.report import Card, Report, Table
+from widget2code.evaluation.runner import Summary, compare, evaluate
+from widget2code.inference.generate import SamplingConfig
+from widget2code.inference.model_predictor import ModelPredictor
+from widget2code.models.adapters import load_for_inference
+from widget2code.models.factory import LoadedModel, load_pretrained
 from widget2code.render import Renderer
 from widget2code.rewards.base import Reward
-
-EXAMPLES = Path(__file__).parent / "render" / "examples"
-BROKEN_WIDGETS = {
-    "syntax error": "export default function W() { return <div className='p-4'> }",
-    "disallowed import": "import { motion } from 'framer-motion';\nexport default () => <motion.div/>;",
-    "no default export": "export function Widget() { return <div/>; }",
-    "throws while rendering": "export default function W() { const d: any = null; return <div>{d.title}</div>; }",
-    "renders nothing": "export default function W() { return null; }",
-    "endless loop": "export default function W() { while (true) {} }",
-    "tries the network": ("import { useEffect } from 'react';\nexport default function W() {\n"
-                          "  useEffect(() => { fetch('http://example.com/steal').catch(() => {}); }, []);\n"
-                          "  return <div className='rounded-xl bg-slate-800 p-6 text-white'>still renders</div>;\n}"),
-}
+from widget2code.training.run import train
 
 
-VARIANTS = ("colour shift", "blur", "moved 24 px", "half erased")
+def stage_config(stage: DictConfig, dataset_dir: Path, run_dir: Path, previous: Path | None,
+                 seed: int) -> DictConfig:
+    """The stage's training config: its experiment, on this dataset, writing under `<run dir>/<name>`."""
+    overrides = [o.format(previous=previous) for o in stage.overrides]
+    return compose(config_name="train", overrides=[
+        *overrides, f"data.dataset_dir={dataset_dir}", f"paths.output_dir={run_dir / stage.name}",
+        f"seed={seed}", "data_build=null"])
 
 
-def degraded_variants(image: Image.Image) -> dict[str, Image.Image]:
-    """Controlled perturbations of a render (named as in VARIANTS): a reward must score them lower."""
-    rgb = image.convert("RGB")
-    return {
-        "colour shift": ImageEnhance.Color(Image.eval(rgb, lambda v: min(255, v + 40))).enhance(0.3),
-        "blur": rgb.filter(ImageFilter.GaussianBlur(3)),
-        "moved 24 px": ImageChops.offset(rgb, 24, 12),
-        "half erased": _erase_right_half(rgb),
-    }
+def trained_model(cfg: DictConfig) -> LoadedModel:
+    """The model a stage exported: a whole model (full fine-tune) or its adapter on the stage's base."""
+    export = Path(cfg.paths.output_dir) / "adapter"
+    if (export / "adapter_config.json").is_file():
+        return load_for_inference(instantiate(cfg.model), adapter_path=export)
+    return load_for_inference(load_pretrained(str(export), dtype="float32", local_files_only=True))
 
 
-def _erase_right_half(image: Image.Image) -> Image.Image:
-    erased = image.copy()
-    corner = image.getpixel((0, 0))
-    erased.paste(corner, (image.width // 2, 0, image.width, image.height))
-    return erased
+def curve(csv_path: Path, metric: str) -> list[tuple[int, float]]:
+    """(step, value) pairs of one metric from a CSVLogger's metrics.csv."""
+    if not csv_path.is_file():
+        return []
+    with csv_path.open(newline="") as handle:
+        return [(int(row["step"]), float(row[metric])) for row in csv.DictReader(handle)
+                if row.get(metric) not in (None, "")]
 
 
 def run(cfg: DictConfig, run_dir: Path, console: Console | None = None) -> Path:
     console = console or Console()
-    report = Report(run_dir / "report", title="widget2code demo")
     started = time.perf_counter()
+    report = Report(run_dir / "report", title="widget2code demo: a tiny VLM learns to see, on a CPU")
 
-    console.rule("[bold]1/3 data pipeline")
+    console.rule("[bold]1 · data")
     stage_reports = run_pipeline(cfg.pipeline, console=console)
     dataset_dir = Path(cfg.pipeline.out_dir)
     records = read_manifest(dataset_dir)
-    data = report.section("Data", f"{len(records)} samples in {dataset_dir} (manifest.jsonl).")
-    data.tables.append(Table("Stages", ["stage", "in", "kept", "dropped", "why dropped", "seconds"], [
-        [r.stage, r.inputs, r.kept, r.inputs - r.kept, ", ".join(f"{k}: {v}" for k, v in r.dropped.items()) or "-",
-         round(r.seconds, 1)] for r in stage_reports]))
+    splits = {name: sum(r.split == name for r in records) for name in ("train", "val", "test")}
+    data = report.section("Data", f"{len(records)} demo-tier widgets in {dataset_dir} ({splits}).")
+    data.tables.append(Table("Pipeline stages", ["stage", "in", "kept", "why dropped", "seconds"], [
+        [r.stage, r.inputs, r.kept, ", ".join(f"{k}: {v}" for k, v in r.dropped.items()) or "-", round(r.seconds, 1)]
+        for r in stage_reports]))
 
-    console.rule("[bold]2/3 renderer")
-    renderer_section = report.section(
-        "Renderer", "The bundled examples, then broken widgets: every failure is a typed result and the "
-                    "next render works.")
-    with Renderer(settings=instantiate(cfg.pipeline.render.settings), slots=1) as renderer:
-        examples = sorted(EXAMPLES.glob("*.tsx"))
-        for path, result in zip(examples, renderer.render_many([p.read_text() for p in examples]), strict=True):
-            renderer_section.cards.append(Card(
-                title=path.name, images=[("render", report.add_image(f"example-{path.stem}", result.png or b""))],
-                code=path.read_text(), figures={"ms": round(result.timings.get("total", 0.0), 1)}))
-        broken = renderer.render_many(list(BROKEN_WIDGETS.values()))
-        renderer_section.tables.append(Table("Broken widgets", ["widget", "ok", "error kind", "message", "ms"], [
-            [name, r.ok, str(r.error_kind or "-"), r.message[:90], round(r.timings.get("total", 0.0))]
-            for name, r in zip(BROKEN_WIDGETS, broken, strict=True)]))
+    stages: dict[str, DictConfig] = {}
+    previous: Path | None = None
+    timings: dict[str, float] = {}
+    for stage in cfg.stages:
+        console.rule(f"[bold]2 · training: {stage.name}")
+        stage_cfg = stage_config(stage, dataset_dir, run_dir, previous, cfg.seed)
+        began = time.perf_counter()
+        train(stage_cfg)
+        timings[stage.name] = time.perf_counter() - began
+        stages[stage.name] = stage_cfg
+        previous = Path(stage_cfg.paths.output_dir) / "adapter"
 
-    console.rule("[bold]3/3 rewards")
+    console.rule("[bold]3 · evaluation on the held-out test split")
+    references = from_manifest(dataset_dir, split="test")
     reward: Reward = instantiate(cfg.reward)
-    rewards_section = report.section(
-        "Rewards", f"`{type(reward).__name__}` ({cfg.reward._target_}) of each sample's own render and of "
-                   "degraded variants, against the sample's screenshot: the true render must score highest.")
-    rows = []
-    for record in records[: cfg.showcase]:
-        reference = Image.open(dataset_dir / record.image).convert("RGB")
-        variants = {"true render": reference, **degraded_variants(reference)}
-        scored = reward.score([reference] * len(variants), list(variants.values()))
-        totals = dict(zip(variants, scored.total, strict=True))
-        rows.append([record.id, *(totals[name] for name in variants),
-                     "yes" if max(totals, key=totals.get) == "true render" else "NO"])
-        rewards_section.cards.append(Card(
-            title=f"{record.id} · {record.category} · {record.difficulty} · {record.split}",
-            images=[(f"{name}: {totals[name]:.3f}", report.add_image(f"{record.id}-{i}", image))
-                    for i, (name, image) in enumerate(variants.items())],
-            code=(dataset_dir / record.tsx).read_text(), notes=record.cot,
-            # The true render scores 1 on every component; what matters is how each one reacts.
-            figures={f"{name}, variants' mean": round(sum(values[1:]) / len(values[1:]), 3)
-                     for name, values in scored.components.items()}))
-    rewards_section.tables.insert(0, Table("Reward of the true render vs degraded variants",
-                                           ["sample", "true render", *VARIANTS, "true render best"], rows))
+    first = next(iter(stages.values()))
+    models: dict[str, Any] = {"untrained": lambda: load_for_inference(instantiate(first.model))}
+    models |= {name: (lambda c=c: trained_model(c)) for name, c in stages.items() if name in cfg.evaluate.stages}
+    summaries: dict[str, Summary] = {}
+    metric_sets = [instantiate(m) for m in (cfg.evaluate.get("metrics") or {}).values() if m]
+    with Renderer(settings=instantiate(cfg.renderer.settings), slots=1,
+                  cache_dir=cfg.renderer.cache_dir) as renderer:
+        for name, load in models.items():
+            loaded = load()
+            predictor = ModelPredictor(
+                loaded.model, loaded.processor, renderer, reward, mode="single", name=name,
+                sampling=SamplingConfig(max_new_tokens=cfg.evaluate.max_new_tokens, do_sample=False),
+                image_size=first.data.image_size, pad_color=first.data.pad_color)
+            summaries[name] = evaluate(references, predictor, renderer, reward, run_dir / "eval" / name,
+                                       metric_sets=metric_sets, batch_size=cfg.evaluate.batch_size, resume=False, seed=cfg.seed,
+                                       gap_max_others=cfg.evaluate.gap_max_others,
+                                       description=f"{dataset_dir} (test split)", console=console)
+    _results_section(report, summaries, timings, run_dir)
+    _curves_section(report, stages)
     path = report.write()
+    console.print(_results_table(summaries))
     console.print(f"[green]demo finished in {time.perf_counter() - started:.0f} s; report: {path}")
     return path
+
+
+def _results_table(summaries: Mapping[str, Summary]) -> Table:
+    rows = []
+    for name, summary in summaries.items():
+        gap = summary.conditioning_gap
+        rows.append([name, f"{summary.render_success_rate:.0%}", _fmt(summary.metrics.get("reward")),
+                     f"{_fmt(gap.get('value'))} [{_fmt(gap.get('low'))}, {_fmt(gap.get('high'))}]"])
+    return Table("Held-out test split", ["model", "renders", "mean reward", "conditioning gap [95 % CI]"], rows)
+
+
+def _results_section(report: Report, summaries: Mapping[str, Summary], timings: Mapping[str, float],
+                     run_dir: Path) -> None:
+    section = report.section(
+        "Results", "Each model writes code for every held-out screenshot (greedy). The conditioning gap is a "
+        "prediction's reward against its own screenshot minus its mean reward against the others: about 0 for "
+        "a model that writes the same widget whatever it sees, positive for one that looks. Each model's own "
+        "report (metric table, histograms, best and worst samples) is linked below.")
+    section.tables.append(_results_table(summaries))
+    if len(summaries) > 1:
+        section.tables.append(compare(summaries))
+    section.tables.append(Table("Training stages", ["stage", "seconds"], [[k, round(v)] for k, v in timings.items()]))
+    section.tables.append(Table("Per-model reports", ["model", "report"], [
+        [name, str((run_dir / "eval" / name / "report" / "index.html").relative_to(run_dir))] for name in summaries]))
+
+
+def _curves_section(report: Report, stages: Mapping[str, DictConfig]) -> None:
+    section = report.section("Training curves", "From each stage's CSV log (metrics.csv).")
+    for name, cfg in stages.items():
+        metrics_csv = Path(cfg.paths.output_dir) / "csv" / "metrics.csv"
+        series = {metric: curve(metrics_csv, metric) for metric in
+                  ("train/loss", "val/loss", "train/reward", "val/reward", "samples/render_rate")}
+        series = {k: v for k, v in series.items() if v}
+        if series:
+            section.cards.append(Card(title=name, images=[(
+                "curves", report.add_image(f"curve-{name}", line_chart(series, f"{name}", "step")))],
+                figures={"config": OmegaConf.select(cfg, "task_name")}))
+
+
+def _fmt(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
