@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from widgets import CLOCK, FRAMES, INTERVAL, LATE_TIMEOUT, RECHARTS_LINE
 
-from widget2code.render import Renderer, RenderSettings
+from widget2code.render import Renderer
 
 pytestmark = pytest.mark.browser
 MARGIN = 2 * 48
@@ -24,9 +24,9 @@ def test_timers_and_frames_fire_on_virtual_time(renderer: Renderer) -> None:
     assert _width(renderer, LATE_TIMEOUT) == 100, "a timer due after 2,000 ms never fires"
 
 
-def test_virtual_time_is_a_setting() -> None:
-    with Renderer(settings=RenderSettings(virtual_time_ms=500)) as short:
-        assert _width(short, INTERVAL) == 10 * 5 + 1
+def test_virtual_time_is_a_setting(quick: Renderer) -> None:
+    assert quick.settings.virtual_time_ms == 500
+    assert _width(quick, INTERVAL) == 10 * 5 + 1
 
 
 def test_time_dependent_widgets_are_byte_identical_across_runs(renderer: Renderer) -> None:

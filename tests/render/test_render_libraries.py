@@ -77,11 +77,10 @@ def test_lazy_components_are_waited_for_and_measured_loaded(renderer: Renderer) 
     assert centre[2] > 150 and centre[1] < 100, "the violet panel is drawn"
 
 
-def test_never_resolving_suspense_times_out() -> None:
+def test_never_resolving_suspense_times_out(quick: Renderer) -> None:
     source = ("import { lazy, Suspense } from 'react';\nconst Never = lazy(() => new Promise<any>(() => {}));\n"
               "export default function W() { return <Suspense fallback={<p>loading</p>}><Never /></Suspense>; }")
-    with Renderer(settings=RenderSettings(timeout_s=1.5)) as short:
-        result = short.render(source)
+    result = quick.render(source)
     assert result.error_kind == ErrorKind.TIMEOUT and "Suspense" in result.message, result.message
 
 

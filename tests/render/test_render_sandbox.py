@@ -11,7 +11,7 @@ from typing import ClassVar
 import pytest
 from widgets import CARD
 
-from widget2code.render import ErrorKind, Renderer, RenderSettings
+from widget2code.render import ErrorKind, Renderer
 
 pytestmark = pytest.mark.browser
 
@@ -39,13 +39,6 @@ def canary() -> Iterator[str]:
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def quick() -> Iterator[Renderer]:
-    """A renderer with a short time limit, so hang tests take about a second each."""
-    with Renderer(settings=RenderSettings(timeout_s=1.5)) as short:
-        yield short
 
 
 def _exfiltration_attempts(url: str) -> dict[str, str]:
