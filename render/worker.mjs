@@ -243,9 +243,9 @@ async function contextFor(profile) {
       minify: false,
       absWorkingDir: HERE,
       define: { "process.env.NODE_ENV": '"production"' },
+      // No verbatimModuleSyntax here: TypeScript's import elision, so a name used only as a type
+      // (`import { LucideIcon } ...`) is not looked up. The outline pass checked every import as written.
       plugins: [contractPlugin(state)],
-      // TypeScript's import elision: a name used only as a type (`import { LucideIcon } ...`) is not
-      // looked up. The contract was already checked on every import as written (the outline pass).
     });
     contexts.set(profile, { state, context });
   }
@@ -405,7 +405,6 @@ async function handle(request) {
   if (request.op === "vendor") return { ok: true, js: await buildVendor(Boolean(request.dev)) };
   if (request.op === "library") return { ok: true, js: (await library(request.name)).js };
   if (request.op === "prepare") return prepare();
-  if (request.op === "profiles") return { ok: true, profiles: PROFILES };
   if (typeof request.source !== "string") return { ok: false, error_kind: "invalid_input", message: "no source" };
   return compileWidget(request.source, request.profile ?? "default");
 }
