@@ -1,5 +1,5 @@
 // Runs first in every document (an init script, before React and the widget): whatever a widget can observe
-// of time, chance, storage or the outside world is made the same on every render.
+// of time, chance (Math.random, crypto), storage or the outside world is made the same on every render.
 //
 // Virtual time. Timers, animation frames, idle callbacks, `performance.now()` and `Date` all read one clock
 // that starts at 0 (Date: 2024-06-13T07:40:00Z) and moves only when the mount script advances it: after the
@@ -70,12 +70,39 @@
   VirtualDate.parse = RealDate.parse;
   window.Date = VirtualDate;
 
-  let seed = 0x2f6b3c1d;
-  Math.random = () => { // mulberry32
+  // Intl formats "now" from the engine's own clock unless given a date.
+  const formatGetter = Object.getOwnPropertyDescriptor(Intl.DateTimeFormat.prototype, "format").get;
+  Object.defineProperty(Intl.DateTimeFormat.prototype, "format", {
+    get() {
+      const format = formatGetter.call(this);
+      return (date) => format(date === undefined ? START + now : date);
+    },
+    configurable: true,
+  });
+  const formatToParts = Intl.DateTimeFormat.prototype.formatToParts;
+  Intl.DateTimeFormat.prototype.formatToParts = function (date) {
+    return formatToParts.call(this, date === undefined ? START + now : date);
+  };
+
+  const mulberry32 = (seed) => () => {
     seed = (seed + 0x6d2b79f5) | 0;
     let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  Math.random = mulberry32(0x2f6b3c1d);
+  const randomByte = mulberry32(0x5eed1e55);
+  crypto.getRandomValues = (array) => {
+    const bytes = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(randomByte() * 256);
+    return array;
+  };
+  crypto.randomUUID = () => {
+    const b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    const hex = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
   };
 
   // -- observers that report on virtual frames ------------------------------------------------------------

@@ -4,7 +4,7 @@ page is captured; the same source gives the same bytes every time (the README st
 from __future__ import annotations
 
 import pytest
-from widgets import CLOCK, FRAMES, INTERVAL, LATE_TIMEOUT, RECHARTS_LINE
+from widgets import CHANCE, CLOCK, FRAMES, INTERVAL, LATE_TIMEOUT, RECHARTS_LINE
 
 from widget2code.render import Renderer
 
@@ -29,8 +29,8 @@ def test_virtual_time_is_a_setting(quick: Renderer) -> None:
     assert _width(quick, INTERVAL) == 10 * 5 + 1
 
 
-def test_time_dependent_widgets_are_byte_identical_across_runs(renderer: Renderer) -> None:
-    for source in (CLOCK, INTERVAL, FRAMES, RECHARTS_LINE):
+def test_time_and_chance_dependent_widgets_are_byte_identical_across_runs(renderer: Renderer) -> None:
+    for source in (CLOCK, INTERVAL, FRAMES, RECHARTS_LINE, CHANCE):
         first, second = renderer.render(source), renderer.render(source)
         assert first.ok and first.png == second.png
 

@@ -126,3 +126,10 @@ export default function Deferred() {
   return <Suspense fallback={<div className="h-4 w-4 bg-gray-300" />}><Panel /></Suspense>;
 }
 """
+CHANCE = """
+export default function Ids() {
+  const bytes = crypto.getRandomValues(new Uint8Array(4));
+  return <div className="p-4 font-mono">{crypto.randomUUID()} {bytes.join(".")} {Math.random().toFixed(6)}
+    {new Intl.DateTimeFormat("en-US", { timeStyle: "medium", timeZone: "UTC" }).format()}</div>;
+}
+"""
