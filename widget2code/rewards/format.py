@@ -43,10 +43,13 @@ class FormatReward(Reward):
     name = "format"
 
     def __init__(self, weights: Mapping[str, float] | None = None, compile_timeout_s: float = 10.0,
-                 workers: int = 1) -> None:
+                 workers: int = 1, import_profile: str = "strict") -> None:
         self.weights = normalize_weights(DEFAULT_WEIGHTS if weights is None else weights, list(CHECKS),
                                          "check")
         self.compile_timeout_s, self.workers = compile_timeout_s, workers
+        # The task's contract (widget2code.task.SYSTEM_PROMPT) is "import nothing but react": the
+        # renderer's default profile renders more, but the format reward checks the contract.
+        self.import_profile = import_profile
         self._compiler: Compiler | None = None
         self._lock = threading.Lock()
 
@@ -62,7 +65,8 @@ class FormatReward(Reward):
             return []
         with self._lock:
             if self._compiler is None:  # started on first use: building the reward must not need Node
-                self._compiler = Compiler(workers=self.workers, timeout_s=self.compile_timeout_s).__enter__()
+                self._compiler = Compiler(workers=self.workers, timeout_s=self.compile_timeout_s,
+                                          import_profile=self.import_profile).__enter__()
             compiler = self._compiler
         return compiler.compile_many(sources)
 
