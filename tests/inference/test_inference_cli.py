@@ -21,7 +21,8 @@ from peft import LoraConfig, get_peft_model
 from PIL import Image
 
 from widget2code.data.manifest import SampleRecord, write_manifest
-from widget2code.inference.cli import exit_status
+from widget2code.entry import exit_status
+from widget2code.inference.cli import SETUP_ERRORS, USAGE_ERRORS
 from widget2code.inference.generate import SamplingConfig, generate_texts
 from widget2code.inference.inputs import InferInputError, find_images
 from widget2code.inference.loader import load_model
@@ -61,8 +62,8 @@ def test_exit_status_sees_through_hydra() -> None:
     cause = ModelLoadError("no such model")
     wrapped = InstantiationException("Error in call to target")
     wrapped.__cause__ = cause
-    assert exit_status(wrapped) == (2, cause)
-    assert exit_status(RuntimeError("a bug")) is None
+    assert exit_status(wrapped, USAGE_ERRORS, SETUP_ERRORS) == (2, cause)
+    assert exit_status(RuntimeError("a bug"), USAGE_ERRORS, SETUP_ERRORS) is None
 
 
 def test_scoring_modes_need_a_renderer_and_a_reward() -> None:

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 from rich.console import Console
@@ -43,21 +42,6 @@ USAGE_ERRORS: tuple[type[Exception], ...] = (
 
 #: Model weights a reward needs are not on disk: a setup problem, one line, exit status 1.
 SETUP_ERRORS: tuple[type[Exception], ...] = (LpipsWeightsMissing, ClipModelUnavailable)
-
-
-def exit_status(err: BaseException) -> tuple[int, BaseException] | None:
-    """(2, error) for bad input, (1, error) for missing weights, None for anything else (a bug).
-
-    Looks through Hydra's wrapping of errors raised while instantiating.
-    """
-    current: BaseException | None = err
-    while current is not None:
-        if isinstance(current, USAGE_ERRORS):
-            return 2, current
-        if isinstance(current, SETUP_ERRORS):
-            return 1, current
-        current = current.__cause__ if isinstance(current, InstantiationException) else None
-    return None
 
 
 def write_outcome(folder: Path, image: Path, outcome: Outcome) -> None:
