@@ -39,12 +39,12 @@ from widget2code.training.run import train
 
 
 def stage_config(stage: DictConfig, dataset_dir: Path, run_dir: Path, previous: Path | None,
-                 seed: int) -> DictConfig:
+                 seed: int, extra: list[str]) -> DictConfig:
     """The stage's training config: its experiment, on this dataset, writing under `<run dir>/<name>`."""
     overrides = [o.format(previous=previous) for o in stage.overrides]
     return compose(config_name="train", overrides=[
         *overrides, f"data.dataset_dir={dataset_dir}", f"paths.output_dir={run_dir / stage.name}",
-        f"seed={seed}", "data_build=null"])
+        f"seed={seed}", "data_build=null", *extra])
 
 
 def trained_model(cfg: DictConfig) -> LoadedModel:
@@ -84,7 +84,7 @@ def run(cfg: DictConfig, run_dir: Path, console: Console | None = None) -> Path:
     timings: dict[str, float] = {}
     for stage in cfg.stages:
         console.rule(f"[bold]2 · training: {stage.name}")
-        stage_cfg = stage_config(stage, dataset_dir, run_dir, previous, cfg.seed)
+        stage_cfg = stage_config(stage, dataset_dir, run_dir, previous, cfg.seed, list(cfg.stage_overrides))
         began = time.perf_counter()
         train(stage_cfg)
         timings[stage.name] = time.perf_counter() - began
