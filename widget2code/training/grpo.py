@@ -18,6 +18,7 @@ frozen beside the trainable one, or disables adapters to give the base (`models.
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -31,7 +32,7 @@ from transformers import PreTrainedModel, ProcessorMixin
 
 from widget2code.inference.generate import Rollout, SamplingConfig, generate_rollout, repeat_rows
 from widget2code.models.adapters import reference_model
-from widget2code.render import Renderer, RenderResult
+from widget2code.render import ErrorKind, Renderer, RenderResult
 from widget2code.rewards.base import Reward, RewardOutput
 from widget2code.task import parse_completion
 from widget2code.training.advantages import advantages_with_stats
@@ -40,6 +41,21 @@ from widget2code.training.logprobs import completion_logprobs
 from widget2code.training.losses import grpo_loss
 from widget2code.training.optim import OptimizerSettings
 from widget2code.training.samples import SampleRow, log_samples
+
+#: Config entries naming the image/video placeholder and boundary tokens (GLM-4V: image_token_id,
+#: image_start_token_id, ...; Qwen-VL: vision_start_token_id, ...).
+_VISION_TOKEN_KEY = re.compile(r"(image|video|vision)_\w*token_id")
+
+
+def vision_token_ids(config: Any) -> list[int]:
+    """The ids of the model's image/video placeholder and boundary tokens.
+
+    A policy must never sample them: the log-prob pass runs the model on prompt + completion with the
+    prompt's images, and a placeholder in the completion would claim image features that do not exist
+    (an untrained tiny model samples them readily).
+    """
+    return sorted({int(value) for key, value in config.to_dict().items()
+                   if _VISION_TOKEN_KEY.fullmatch(key) and isinstance(value, int)})
 
 
 @dataclass
@@ -70,6 +86,15 @@ class GRPOSettings:
             raise ValueError(f"grpo.group_size must be at least 2 (advantages compare a group), got {self.group_size}")
 
 
+def _running(renderer: Renderer) -> bool:
+    """Whether the renderer was started by someone else (a session-wide one in tests, a demo's)."""
+    try:
+        renderer.render_many([])
+    except RuntimeError:  # "use Renderer inside a `with` block"
+        return False
+    return True
+
+
 @dataclass
 class Scored:
     """What the worker thread hands back: renders, the reward's breakdown, and how long each took."""
@@ -91,6 +116,9 @@ class GRPOModule(PolicyModule):
                  mode: str | None = "grpo", run_dir: str | None = None) -> None:
         super().__init__(model, processor, optimizer or OptimizerSettings(lr=1e-5), mode)
         self.automatic_optimization = False
+        generation = self.model.generation_config  # used by every generate(): rollouts and validation
+        generation.suppress_tokens = sorted(set(generation.suppress_tokens or ()) | set(
+            vision_token_ids(self.model.config)))
         self.reward, self.renderer = reward, renderer
         self.settings = grpo or GRPOSettings()
         self.run_dir = run_dir
@@ -100,7 +128,7 @@ class GRPOModule(PolicyModule):
 
     # ---- lifecycle: the renderer and the scoring thread live as long as a fit/validate/test
     def setup(self, stage: str) -> None:
-        if not self._renderer_started:
+        if not self._renderer_started and not _running(self.renderer):  # a running one stays its owner's
             self.renderer.__enter__()
             self._renderer_started = True
         self._pool = self._pool or ThreadPoolExecutor(max_workers=1, thread_name_prefix="grpo-score")
@@ -112,6 +140,9 @@ class GRPOModule(PolicyModule):
         if self._renderer_started:
             self.renderer.__exit__(None, None, None)
             self._renderer_started = False
+        close = getattr(self.reward, "close", None)  # e.g. the format reward's compile worker
+        if callable(close):
+            close()
 
     # ---- the number of optimizer steps, for the scheduler
     def optimizer_steps_per_batch(self) -> int:
@@ -210,7 +241,7 @@ class GRPOModule(PolicyModule):
                     loss_type=s.loss_type, max_completion_length=s.max_new_tokens,
                     kl_ratio_correction=s.kl_ratio_correction, entropy=entropy)
                 self.manual_backward(loss / s.gradient_accumulation)
-                totals.update({"loss": float(loss), **stats})
+                totals.update({"loss": float(loss.detach()), **stats})
                 count += 1
                 last = index == len(mini_batches) - 1
                 if (index + 1) % s.gradient_accumulation == 0 or last:
@@ -227,7 +258,7 @@ class GRPOModule(PolicyModule):
                   loss_stats: dict[str, float], timings: dict[str, float]) -> None:
         n = len(scored.results)
         lengths = rollout.completion_mask.sum(dim=1).float()
-        errors = Counter(str(r.error_kind) for r in scored.results if not r.ok)
+        errors = Counter(r.error_kind for r in scored.results if not r.ok)
         step_s = sum(v for k, v in timings.items() if k != "waiting_for_reward" and k not in ("rendering", "reward"))
         metrics = {
             "train/reward": float(rewards.mean()),
@@ -239,7 +270,8 @@ class GRPOModule(PolicyModule):
             **{f"train/{key}": value for key, value in loss_stats.items()},
             **{f"train/{key}": value for key, value in advantage_stats.items()},
             **{f"train/reward/{name}": sum(values) / n for name, values in scored.reward.components.items()},
-            **{f"train/errors/{kind}": count / n for kind, count in errors.items()},
+            # every kind, every step: a kind absent now must not keep its last value in the metrics
+            **{f"train/errors/{kind}": errors[kind] / n for kind in ErrorKind},
             **{f"time/{key}_s": value for key, value in timings.items()},
             "time/render_and_reward_share": (timings["rendering"] + timings["reward"]) / max(
                 step_s + timings["rendering"] + timings["reward"], 1e-9),
