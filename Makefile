@@ -54,6 +54,7 @@ bench: setup
 	$(PY) scripts/bench/render_throughput.py
 	$(PY) scripts/bench/reward_throughput.py
 	$(PY) scripts/bench/data_pipeline.py 200
+	$(PY) scripts/bench/train_step.py
 	$(PY) scripts/bench/grpo_step.py
 
 clean:

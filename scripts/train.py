@@ -16,8 +16,13 @@ from widget2code.training.run import train_stages
 @hydra.main(version_base="1.3", config_path="../conf", config_name="train")
 def main(cfg: DictConfig) -> float | None:
     run_dir = Path(HydraConfig.get().runtime.output_dir)
-    resume = (f"the run directory is {run_dir}; resume with the same command plus "
-              f"ckpt_path={run_dir / 'checkpoints' / 'on_exception.ckpt'}")
+    saved = run_dir / "checkpoints" / "on_exception.ckpt"
+
+    def resume() -> str:
+        if saved.is_file():
+            return f"the run directory is {run_dir}; resume with the same command plus ckpt_path={saved}"
+        return f"the run directory is {run_dir}; it stopped before training saved a checkpoint: run it again"
+
     command_line = list(HydraConfig.get().overrides.task)
     metrics = run_entry(lambda: train_stages(cfg, command_line), interrupted=resume, user_errors=USER_ERRORS)
     return metrics.get(cfg.get("optimized_metric"))

@@ -64,7 +64,8 @@ def run_entry(main: Callable[[], T], interrupted: str | Callable[[], str], user_
         if status is None:
             raise
         code, cause = status
-        print(f"error: {type(cause).__name__}: {cause}", file=sys.stderr)
+        message = " ".join(str(cause).split())  # one line, even when a library's message has several
+        print(f"error: {type(cause).__name__}: {message}", file=sys.stderr)
         sys.exit(code)
     finally:
         signal.signal(signal.SIGINT, previous)

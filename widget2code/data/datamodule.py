@@ -23,17 +23,17 @@ loaded (an unreadable file raises `SampleFileError` naming it).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
-import torch
 from lightning import LightningDataModule
 from PIL import Image, ImageColor, ImageOps, UnidentifiedImageError
 from torch.utils.data import Dataset
 from torchdata.stateful_dataloader import StatefulDataLoader
+from torchdata.stateful_dataloader.sampler import StatefulDistributedSampler
 from transformers import ProcessorMixin
 
 from widget2code.data.manifest import SampleRecord, read_manifest
@@ -131,6 +131,41 @@ class WidgetDataset(Dataset):
         image = load_image(self.dataset_dir / record.image)
         tsx = load_tsx(self.dataset_dir / record.tsx)
         return self.encode(record, image, tsx)
+
+
+class EpochShuffle(StatefulDistributedSampler):
+    """A new order each epoch that is a function of (seed, epoch) alone, with the epoch in the loader's state.
+
+    Why not `shuffle=True` with a seeded generator: torch's RandomSampler draws every epoch from one
+    generator that evolves across epochs, and torchdata restores it for the interrupted epoch only, so
+    the epochs after a resume were shuffled differently from an uninterrupted run's. Here epoch e's
+    order is DistributedSampler's (a permutation seeded by seed + e, sharded over DDP ranks), and the
+    epoch is saved because on resume Lightning builds the iterator before it calls `set_epoch`. A pass
+    that nobody numbered (plain iteration, no Lightning) is the next epoch, so it reshuffles too.
+    """
+
+    def __init__(self, dataset: Dataset, num_replicas: int = 1, rank: int = 0, seed: int = 0) -> None:
+        super().__init__(dataset, num_replicas=num_replicas, rank=rank, shuffle=True, seed=seed)
+        self._passes = 0
+        self._numbered = False
+
+    def set_epoch(self, epoch: int) -> None:
+        super().set_epoch(epoch)
+        self._numbered = True
+
+    def __iter__(self) -> Iterator[int]:
+        if self._passes and not self._numbered and self.next_yielded is None:
+            self.epoch += 1
+        self._passes, self._numbered = self._passes + 1, False
+        yield from super().__iter__()
+
+    def state_dict(self) -> dict[str, Any]:
+        return super().state_dict() | {"epoch": self.epoch}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        super().load_state_dict(state_dict)
+        self.epoch = state_dict.get("epoch", 0)
+        self._numbered = True
 
 
 def _collate_grpo(items: list[dict[str, Any]], pad_token_id: int) -> dict[str, Any]:
@@ -250,12 +285,18 @@ class WidgetDataModule(LightningDataModule):
             collate_fn = partial(collate, pad_token_id=pad_token_id, padding_side="right")
         else:
             collate_fn = partial(_collate_grpo, pad_token_id=pad_token_id)
-        # Stateful: a checkpoint saved mid-epoch resumes at the same batch with the same shuffle.
+        # Stateful: a checkpoint saved mid-epoch resumes at the same batch with the same shuffle, and
+        # later epochs keep the uninterrupted run's order (EpochShuffle). Under DDP it is the sampler
+        # Lightning would have inserted (a DistributedSampler over the ranks), so Lightning keeps it.
+        trainer = self.trainer
+        sampler = EpochShuffle(
+            self.datasets[name], num_replicas=trainer.world_size if trainer else 1,
+            rank=trainer.global_rank if trainer else 0, seed=self.seed,
+        ) if shuffle else None
         return StatefulDataLoader(
             self.datasets[name],
             batch_size=self.batch_size,
-            shuffle=shuffle,
-            generator=torch.Generator().manual_seed(self.seed) if shuffle else None,
+            sampler=sampler,
             num_workers=self.num_workers,
             persistent_workers=self.num_workers > 0,
             collate_fn=collate_fn,

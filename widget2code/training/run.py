@@ -17,6 +17,7 @@ import torch
 from hydra import compose
 from hydra.utils import get_class, instantiate
 from lightning import Callback, LightningDataModule, Trainer
+from lightning.pytorch.callbacks import ProgressBar
 from lightning.pytorch.loggers import Logger
 from omegaconf import DictConfig, OmegaConf
 
@@ -83,6 +84,8 @@ def train(cfg: DictConfig) -> dict[str, float]:
     datamodule: LightningDataModule = instantiate(cfg.data, processor=loaded.processor)
     module: PolicyModule = instantiate(cfg.module, model=loaded.model, processor=loaded.processor)
     callbacks: list[Callback] = instantiate_list(cfg.get("callbacks"))
+    if not cfg.trainer.get("enable_progress_bar", True):  # else Lightning refuses a progress bar callback
+        callbacks = [callback for callback in callbacks if not isinstance(callback, ProgressBar)]
     loggers: list[Logger] = instantiate_list(cfg.get("logger"))
     trainer: Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
     config = OmegaConf.to_container(cfg, resolve=True)

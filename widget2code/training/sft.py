@@ -57,7 +57,8 @@ class SFTModule(PolicyModule):
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         loss, accuracy, counted = self._loss_and_accuracy(batch)
         batch_size = batch["input_ids"].shape[0]
-        self.train_accuracy.update(accuracy, weight=max(counted, 1))
+        # forward (not update): Lightning logs a metric object on_step from the value forward returns
+        self.train_accuracy(accuracy, weight=max(counted, 1))
         self.log("train/loss", loss, prog_bar=True, batch_size=batch_size)
         self.log("train/token_acc", self.train_accuracy, on_step=True, on_epoch=False, batch_size=batch_size)
         return loss
