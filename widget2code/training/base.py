@@ -55,6 +55,11 @@ class PolicyModule(LightningModule):
         # Frozen base weights are not in our checkpoints, so loading one must not demand them.
         self.strict_loading = False
 
+    def on_fit_start(self) -> None:
+        """`from_pretrained` (and transformers' constructors) leave models in eval mode; Lightning keeps the
+        modes it finds, so training would run without dropout. Train mode here; validation switches back."""
+        self.model.train()
+
     # ---- optimisation
     def configure_optimizers(self) -> dict[str, Any]:
         return configure_adamw(self.model, self.optimizer_settings, self.total_optimizer_steps())
