@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -29,6 +30,7 @@ from widget2code.evaluation.plots import line_chart
 from widget2code.evaluation.references import from_manifest
 from widget2code.evaluation.report import Card, Report, Table
 from widget2code.evaluation.runner import Summary, compare, evaluate
+from widget2code.files import atomic_write_text
 from widget2code.inference.generate import SamplingConfig
 from widget2code.inference.model_predictor import ModelPredictor
 from widget2code.models.adapters import load_for_inference
@@ -36,6 +38,8 @@ from widget2code.models.factory import LoadedModel, load_pretrained
 from widget2code.render import Renderer
 from widget2code.rewards.base import Reward
 from widget2code.training.run import train
+
+STAGE_DONE = "stage_done.json"
 
 
 def stage_config(stage: DictConfig, dataset_dir: Path, run_dir: Path, previous: Path | None,
@@ -85,9 +89,15 @@ def run(cfg: DictConfig, run_dir: Path, console: Console | None = None) -> Path:
     for stage in cfg.stages:
         console.rule(f"[bold]2 · training: {stage.name}")
         stage_cfg = stage_config(stage, dataset_dir, run_dir, previous, cfg.seed, list(cfg.stage_overrides))
-        began = time.perf_counter()
-        train(stage_cfg)
-        timings[stage.name] = time.perf_counter() - began
+        done = Path(stage_cfg.paths.output_dir) / STAGE_DONE
+        if done.is_file():  # a rerun into the same run directory resumes after the last finished stage
+            timings[stage.name] = json.loads(done.read_text())["seconds"]
+            console.print(f"{stage.name}: finished in an earlier run, its export is reused")
+        else:
+            began = time.perf_counter()
+            train(stage_cfg)
+            timings[stage.name] = time.perf_counter() - began
+            atomic_write_text(done, json.dumps({"seconds": timings[stage.name]}))
         stages[stage.name] = stage_cfg
         previous = Path(stage_cfg.paths.output_dir) / "adapter"
 
