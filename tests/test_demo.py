@@ -15,6 +15,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.mark.slow
 @pytest.mark.browser
+@pytest.mark.timeout(1200)
 def test_demo_trains_evaluates_and_writes_a_report(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "scripts/demo.py", "pipeline.num_samples=24", f"hydra.run.dir={tmp_path}",
