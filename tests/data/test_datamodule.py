@@ -157,7 +157,7 @@ def test_configs_build_a_model_that_trains_on_a_batch(dataset, tmp_path) -> None
     cfg.data.batch_size = 2
     cfg.model.preset = "tiny"
     cfg.model.tokenizer_dir = str(tmp_path)
-    model, processor = instantiate(cfg.model)
+    model, processor = instantiate(cfg.model)[:2]
     module = instantiate(cfg.data, processor=lambda: processor)
     module.setup("fit")
     batch = next(iter(module.train_dataloader()))
