@@ -96,7 +96,11 @@ class AdapterExport(Callback):
 
     @rank_zero_only
     def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        self.export(pl_module)
+
+    def export(self, pl_module: LightningModule) -> Path:
         self.saved = save_adapter(pl_module.model, pl_module.processor, self.dirpath / "adapter")
+        return self.saved
 
     def state_dict(self) -> dict[str, Any]:
         return {}

@@ -26,6 +26,7 @@ from widget2code.data.pipeline import run as build_dataset
 from widget2code.models.adapters import attach_adapters
 from widget2code.models.factory import LoadedModel
 from widget2code.training.base import PolicyModule
+from widget2code.training.callbacks import AdapterExport
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,11 @@ def train(cfg: DictConfig) -> dict[str, float]:
 
     if cfg.get("train", True):
         trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
+        for callback in callbacks:
+            # A fit restored from a checkpoint whose stop condition was already met ends before
+            # `on_train_end`: export anyway, so every finished run leaves its model behind.
+            if isinstance(callback, AdapterExport) and callback.saved is None and trainer.is_global_zero:
+                callback.export(module)
     metrics = {name: float(value) for name, value in trainer.callback_metrics.items()
                if isinstance(value, torch.Tensor | float | int)}
     if cfg.get("test", False):
