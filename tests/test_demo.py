@@ -21,7 +21,7 @@ def test_demo_trains_evaluates_and_writes_a_report(tmp_path: Path) -> None:
         [sys.executable, "scripts/demo.py", "pipeline.num_samples=24", f"hydra.run.dir={tmp_path}",
          "stage_overrides=[" + ",".join(f'"{o}"' for o in (
              "trainer.max_steps=2", "trainer.val_check_interval=1", "trainer.check_val_every_n_epoch=1",
-             "trainer.max_epochs=1", "module.grpo.max_new_tokens=8", "module.grpo.val_max_new_tokens=8")) + "]",
+             "trainer.max_epochs=1", "trainer.limit_val_batches=1")) + "]",
          "evaluate.max_new_tokens=16"],
         cwd=REPO, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
