@@ -23,7 +23,7 @@ from widget2code.models.tokenizer import train_tokenizer
 from widget2code.render import Compiler, Renderer
 from widget2code.task import format_completion
 
-_TRACE = re.compile(r'^A (\w+) (\w+) widget on a (\w+) background with a (\w+) accent, titled "([^"]+)", (.+)\.$')
+_TRACE = re.compile(r'^A (\w+) (\w+) widget on a (\w+) background with an? (\w+) accent, titled "([^"]+)", (.+)\.$')
 
 
 def test_same_seed_same_widget_and_the_stream_is_deterministic() -> None:

@@ -173,7 +173,8 @@ def generate_demo_widget(seed: int, category: str | None = None) -> DemoWidget:
     look = _Look(rng.choice(tuple(PALETTES)), rng.choice(tuple(ACCENTS)), WIDTHS[name][size])
     title = rng.choice(_TITLES[name])
     root, detail = _BUILDERS[name](rng, look, title)
-    cot = (f'A {SIZES[size]} {name} widget on a {look.palette} background with a {look.accent} accent, '
+    article = "an" if look.accent[0] in "aeiou" else "a"
+    cot = (f'A {SIZES[size]} {name} widget on a {look.palette} background with {article} {look.accent} accent, '
            f'titled "{title}", {detail}.')
     return DemoWidget(category=name, seed=seed, tsx=emit_tsx(root, f"{name.capitalize()}Widget"), cot=cot,
                       element_count=element_count(root), depth=depth(root), size=SIZES[size], palette=look.palette,
