@@ -206,6 +206,19 @@ def test_interrupted_run_resumes_to_the_same_step_and_loss(
 
 
 
+@pytest.mark.slow
+def test_a_fit_that_stops_before_validating_still_reports_the_optimized_metric(
+    widget_dataset: Path, tmp_path: Path
+) -> None:
+    # 2 steps, validation only every 100 epochs: the fit never validates, yet a sweep needs val/loss.
+    cfg = compose_train([*tiny_overrides(widget_dataset, steps=2), "callbacks=none", "logger=csv",
+                         "trainer.check_val_every_n_epoch=100", "optimized_metric=val/loss",
+                         f"paths.output_dir={tmp_path}"])
+    metrics = train(cfg)
+    assert torch.isfinite(torch.tensor(metrics["val/loss"]))
+    assert metrics["val/loss"] > 0
+
+
 def test_epoch_shuffle_resumes_later_epochs_exactly_and_shards_over_ranks() -> None:
     """A loader restored from any mid-epoch state gives the rest of the run an uninterrupted one gives."""
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from PIL import Image
+from rich.table import Table as RichTable
 
 from widget2code.files import atomic_write_bytes, atomic_write_text
 
@@ -35,6 +36,13 @@ class Table:
     title: str
     columns: list[str]
     rows: list[list[Any]]
+
+    def __rich__(self) -> RichTable:
+        """The same table on a terminal (`console.print(table)`)."""
+        table = RichTable(*self.columns, title=self.title)
+        for row in self.rows:
+            table.add_row(*(str(cell) for cell in row))
+        return table
 
 
 @dataclass

@@ -100,14 +100,24 @@ def train(cfg: DictConfig) -> dict[str, float]:
             # `on_train_end`: export anyway, so every finished run leaves its model behind.
             if isinstance(callback, AdapterExport) and callback.saved is None and trainer.is_global_zero:
                 callback.export(module)
-    metrics = {name: float(value) for name, value in trainer.callback_metrics.items()
-               if isinstance(value, torch.Tensor | float | int)}
+    metrics = scalar_metrics(trainer)
+    wanted = cfg.get("optimized_metric")
+    if cfg.get("train", True) and wanted and wanted not in metrics and trainer.limit_val_batches != 0:
+        # A fit that ends (max_steps, max_time) before its first validation never computed the metric a
+        # sweep optimises: validate the final model once rather than hand the sweeper nothing.
+        log.info("%s was not computed during the fit: validating the final model once", wanted)
+        trainer.validate(module, datamodule=datamodule, verbose=False)
+        metrics |= scalar_metrics(trainer)
     if cfg.get("test", False):
         best = getattr(trainer.checkpoint_callback, "best_model_path", "") or None
         trainer.test(module, datamodule=datamodule, ckpt_path=best if cfg.get("train", True) else ckpt_path)
-        metrics |= {name: float(value) for name, value in trainer.callback_metrics.items()
-                    if isinstance(value, torch.Tensor | float | int)}
+        metrics |= scalar_metrics(trainer)
     return metrics
+
+
+def scalar_metrics(trainer: Trainer) -> dict[str, float]:
+    return {name: float(value) for name, value in trainer.callback_metrics.items()
+            if isinstance(value, torch.Tensor | float | int)}
 
 
 def next_stage_overrides(then: list[str], command_line: list[str], run_dir: Path) -> list[str]:
