@@ -47,6 +47,19 @@ def test_same_seed_same_weights(tiny, family: str) -> None:
     assert any(not torch.equal(a, c) for a, c in zip(model.parameters(), other.parameters(), strict=True))
 
 
+def test_random_merger_passes_the_image_on(tiny) -> None:
+    # The merger bridges vision and language. At the config's std 0.02 GLM-4V's SwiGLU merger shrinks
+    # unit-scale features ~1000x (so images barely reach the language model); fan-in init keeps them.
+    merger = tiny.model.model.visual.merger
+    norm = getattr(merger, "norm", None)  # Qwen3-VL normalises each patch before merging 2x2 of them
+    width = norm.normalized_shape[0] if norm is not None else merger.proj.in_features
+    features = torch.randn(256, width, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        out = merger(features)
+    assert out.std() > 0.05 * features.std()
+    assert (out[0] - out[1]).abs().mean() > 0.05 * out.abs().mean()  # different inputs, different outputs
+
+
 @pytest.mark.slow
 def test_forward_backward_and_generate(tiny, targets) -> None:
     model, processor = tiny.model, tiny.processor
