@@ -76,7 +76,9 @@ def test_matches_the_naive_computation_chunked_or_not_with_gradients(tiny, batch
             logps.sum().backward()  # gradients flow through the checkpointed chunks into the model
             for name, p in model.named_parameters():
                 if name in expected_grads:
-                    torch.testing.assert_close(p.grad, expected_grads[name], rtol=1e-4, atol=1e-6)
+                    # chunking reorders float32 sums: allow rounding on the scale of the tensor's largest entry
+                    scale = float(expected_grads[name].abs().max())
+                    torch.testing.assert_close(p.grad, expected_grads[name], rtol=1e-4, atol=1e-6 + 1e-5 * scale)
     finally:
         hook.remove()
     assert kept_positions == [ids.shape[1] + 1] * 2  # only the completion's positions reach the head
