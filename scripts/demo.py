@@ -8,6 +8,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
+from widget2code.data.pipeline import PipelineConfigError
 from widget2code.demo import run
 from widget2code.entry import run_entry
 from widget2code.training.errors import USER_ERRORS
@@ -18,7 +19,7 @@ def main(cfg: DictConfig) -> None:
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     run_entry(lambda: run(cfg, run_dir),
               interrupted=f"what finished is kept under {run_dir} (data, each stage's checkpoints and export)",
-              user_errors=USER_ERRORS)
+              user_errors=(*USER_ERRORS, PipelineConfigError))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from PIL import Image
 from support.openai_server import request_text
 
 from widget2code.data.manifest import read_manifest, write_manifest
-from widget2code.data.pipeline import MARKER, run
+from widget2code.data.pipeline import MARKER, PipelineConfigError, run
 from widget2code.data.synthetic import HEADINGS, generate_widget
 from widget2code.llm import LLMConfigError
 
@@ -71,6 +71,14 @@ def test_build_data_end_to_end_then_a_rerun_skips_everything(tmp_path):
     assert stages["render_verify"]["resumed"] == 6 and stages["render_verify"]["kept"] == 12
     assert stages["dedup"]["skipped"]  # same input manifest as before: its result stands
     assert (out / "manifest.jsonl").read_bytes() == manifest_before
+
+
+@pytest.mark.parametrize("count", [-3, 0, "many"])
+def test_a_bad_sample_count_is_refused_before_anything_is_written(tmp_path, count):
+    cfg = pipeline_config(f"num_samples={count}", f"out_dir={tmp_path / 'ds'}")
+    with pytest.raises(PipelineConfigError, match="num_samples must be a positive whole number"):
+        run(cfg)
+    assert not (tmp_path / "ds").exists()
 
 
 def test_a_missing_api_key_stops_the_llm_pipeline_before_any_work(tmp_path, monkeypatch):

@@ -88,6 +88,11 @@ def run(cfg: DictConfig, console: Console | None = None) -> list[StageReport]:
     kind = cfg.data_source.kind
     if kind not in SOURCES:
         raise PipelineConfigError(f"data_source.kind must be one of {', '.join(SOURCES)}, got {kind!r}")
+    count = cfg.num_samples
+    if not (count is None and kind == "widget_factory") and (
+            not isinstance(count, int) or isinstance(count, bool) or count < 1):
+        every = " (or null: every screenshot)" if kind == "widget_factory" else ""
+        raise PipelineConfigError(f"num_samples must be a positive whole number{every}, got {count!r}")
     if kind != "widget_factory" and not cfg.stages.render_verify.enabled:
         raise PipelineConfigError(f"source {kind!r} gets its images from render_verify: keep "
                                   "stages.render_verify.enabled=true")
