@@ -89,10 +89,10 @@ def run(cfg: DictConfig, console: Console | None = None) -> list[StageReport]:
     if kind not in SOURCES:
         raise PipelineConfigError(f"data_source.kind must be one of {', '.join(SOURCES)}, got {kind!r}")
     count = cfg.num_samples
-    if not (count is None and kind == "widget_factory") and (
-            not isinstance(count, int) or isinstance(count, bool) or count < 1):
-        every = " (or null: every screenshot)" if kind == "widget_factory" else ""
-        raise PipelineConfigError(f"num_samples must be a positive whole number{every}, got {count!r}")
+    every_screenshot = count is None and kind == "widget_factory"
+    if not every_screenshot and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
+        null = " (or null: every screenshot)" if kind == "widget_factory" else ""
+        raise PipelineConfigError(f"num_samples must be a positive whole number{null}, got {count!r}")
     if kind != "widget_factory" and not cfg.stages.render_verify.enabled:
         raise PipelineConfigError(f"source {kind!r} gets its images from render_verify: keep "
                                   "stages.render_verify.enabled=true")
