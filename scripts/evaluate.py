@@ -19,7 +19,7 @@ from widget2code.evaluation.errors import EvaluationInputError
 from widget2code.evaluation.references import Reference, load_references
 
 if TYPE_CHECKING:
-    from widget2code.evaluation.runner import Summary
+    from widget2code.evaluation.results import Summary
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="evaluate")

@@ -29,7 +29,8 @@ from widget2code.data.pipeline import run as run_pipeline
 from widget2code.evaluation.plots import line_chart
 from widget2code.evaluation.references import from_manifest
 from widget2code.evaluation.report import Card, Report, Table
-from widget2code.evaluation.runner import Summary, compare, evaluate
+from widget2code.evaluation.results import Summary
+from widget2code.evaluation.runner import compare, evaluate
 from widget2code.files import atomic_write_text
 from widget2code.inference.generate import SamplingConfig
 from widget2code.inference.model_predictor import ModelPredictor

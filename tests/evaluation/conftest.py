@@ -12,7 +12,8 @@ from widget2code.data.synthetic import generate_widgets
 from widget2code.evaluation.metrics import ProgrammaticComponents, WidgetBenchMetrics
 from widget2code.evaluation.predictors import OraclePredictor
 from widget2code.evaluation.references import from_manifest
-from widget2code.evaluation.runner import Summary, evaluate
+from widget2code.evaluation.results import Summary
+from widget2code.evaluation.runner import evaluate
 from widget2code.render import Renderer
 from widget2code.rewards.programmatic import ProgrammaticReward
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from widget2code.evaluation.runner import Summary
+from widget2code.evaluation.results import Summary
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -16,7 +16,8 @@ from PIL import Image
 from widget2code.evaluation.metrics import BENCH_METRICS, BENCH_NEED_LPIPS, BENCH_NEED_OCR
 from widget2code.evaluation.predictors import TsxDirPredictor, build_predictor
 from widget2code.evaluation.references import from_manifest
-from widget2code.evaluation.runner import Summary, compare, evaluate
+from widget2code.evaluation.results import Summary
+from widget2code.evaluation.runner import compare, evaluate
 from widget2code.inference.predictor import Prediction
 from widget2code.render import Renderer
 from widget2code.rewards.programmatic import ProgrammaticReward

@@ -7,15 +7,12 @@ import io
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PIL import Image
 
 from widget2code.evaluation import plots
 from widget2code.evaluation.report import Card, Report, Section, Table
-
-if TYPE_CHECKING:
-    from widget2code.evaluation.runner import Sample, Summary
+from widget2code.evaluation.results import Sample, Summary
 
 THUMBNAIL = 480  # longest side of the pictures in the gallery
 
