@@ -45,6 +45,34 @@ def test_reductions(loss_type, max_len, loss, grads) -> None:
     assert "kl" not in stats
 
 
+def test_dapo_normalises_by_the_optimizer_steps_tokens() -> None:
+    # the mini-batch holds 4 of the step's 10 tokens: sum -5 over 10, each token's gradient -A / 10
+    logps = t([[-1.0, -2.0, -0.5], [-0.7, -3.0, -3.0]], grad=True)
+    value, _ = grpo_loss(logps, None, None, ADV, MASK, beta=0.0, loss_type="dapo", num_items_in_batch=10)
+    close(value, -0.5)
+    value.backward()
+    close(logps.grad, [[-0.2, -0.2, -0.2], [0.1, 0.0, 0.0]])
+
+
+def test_sequence_level_importance_sampling_clips_whole_sequences() -> None:
+    # GSPO: row 0 (A = 2) has log-ratios ln 2 and 0: its ratio exp(ln 2 / 2) = 1.414 is held at 1.2 on
+    # both tokens; row 1 (A = -1): exp(mean(ln 0.9, ln 0.9)) = 0.9, inside the range
+    old = t([[0.0, 0.0], [0.0, 0.0]])
+    logps = t([[LN(2.0), 0.0], [LN(0.9), LN(0.9)]], grad=True)
+    adv = torch.tensor([2.0, -1.0], dtype=torch.float64)
+    value, stats = grpo_loss(logps, old, None, adv, torch.ones(2, 2), beta=0.0, importance_sampling_level="sequence")
+    close(value, ((-2.4 - 2.4) / 2 + (0.9 + 0.9) / 2) / 2)
+    value.backward()
+    # row 1: d/d logp_t of (1/2) * ratio = (1/2) * ratio * (1/2 tokens); row 0 is clipped: no gradient
+    close(logps.grad, [[0.0, 0.0], [0.225, 0.225]])
+    close(stats["clip_ratio/high_mean"], 0.5)
+    close(stats["ratio/max"], math.sqrt(2.0))
+    close(stats["ratio/min"], 0.9)
+    # at the token level the same tokens give other ratios: 2 (clipped) and 1 (not) in row 0
+    token_value, _ = grpo_loss(logps.detach(), old, None, adv, torch.ones(2, 2), beta=0.0)
+    close(token_value, ((-2.4 - 2.0) / 2 + (0.9 + 0.9) / 2) / 2)
+
+
 def test_clipping_active_and_inactive() -> None:
     old = t([[0.0, 0.0], [0.0, 0.0]])
     logps = t([[LN(1.5), LN(1.1)], [LN(0.5), LN(1.5)]], grad=True)
@@ -122,7 +150,10 @@ def test_entropy_is_a_masked_token_mean() -> None:
     ({"mask": torch.ones(2)}, "mask"),
     ({"advantages": torch.zeros(2, 1)}, "advantages"),
     ({"advantages": torch.tensor([0.0, float("nan")])}, "finite"),
-    ({"loss_type": "dapo"}, "loss_type"),
+    ({"loss_type": "cispo"}, "loss_type"),
+    ({"loss_type": "dapo"}, "num_items_in_batch"),
+    ({"loss_type": "dapo", "num_items_in_batch": 0}, "num_items_in_batch"),
+    ({"importance_sampling_level": "sentence"}, "importance_sampling_level"),
     ({"loss_type": "dr_grpo"}, "max_completion_length"),
     ({"loss_type": "dr_grpo", "max_completion_length": 2}, "max_completion_length"),
     ({"ref_logps": None}, "ref_logps"),

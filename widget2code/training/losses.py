@@ -3,6 +3,7 @@
 Per completion token t of sequence b (TRL's GRPOTrainer definitions):
 
     ratio  = exp(logp - old_logp)                                 (1 when old_logps is None)
+             with importance_sampling_level "sequence" (GSPO): exp(mean_t(logp - old_logp)), one per sequence
     policy = -min(ratio * A_b, clamp(ratio, 1 - eps, 1 + eps_high) * A_b)
     k3     = exp(ref - logp) - (ref - logp) - 1                   (>= 0, unbiased KL(pi || ref) estimate)
     loss_t = policy + beta * k3           (k3 * ratio with kl_ratio_correction, TRL's use_bias_correction_kl)
@@ -10,9 +11,13 @@ Per completion token t of sequence b (TRL's GRPOTrainer definitions):
 reduced over the completion mask by `loss_type`:
 - "grpo": mean over each sequence's tokens, then over sequences (a fully masked row counts as 0);
 - "bnpo": mean over every token of the batch;
-- "dr_grpo": sum / (B * max_completion_length), which removes the length bias of the two above.
+- "dr_grpo": sum / (B * max_completion_length), which removes the length bias of the two above;
+- "dapo": sum / num_items_in_batch, the number of completion tokens in the whole optimizer step (every
+  mini-batch of the accumulation window; TRL divides the global count by the number of processes): each
+  token of the step weighs the same, however the step is cut into mini-batches.
 
-The loss is not divided by gradient-accumulation steps: the trainer does that. Masked positions are
+The loss is not divided by gradient-accumulation steps: the trainer does that (except for "dapo", whose
+normaliser already spans the window, as in TRL). Masked positions are
 neutralised before anything is computed, so padding (whatever its log-probs) never yields NaN in the
 loss or its gradient.
 """
@@ -24,8 +29,10 @@ from typing import Literal
 import torch
 from torch import Tensor
 
-LossType = Literal["grpo", "bnpo", "dr_grpo"]
-LOSS_TYPES = ("grpo", "bnpo", "dr_grpo")
+LossType = Literal["grpo", "bnpo", "dr_grpo", "dapo"]
+LOSS_TYPES = ("grpo", "bnpo", "dr_grpo", "dapo")
+ImportanceSamplingLevel = Literal["token", "sequence"]
+IMPORTANCE_SAMPLING_LEVELS = ("token", "sequence")
 
 
 class GRPOLossError(ValueError):
@@ -35,6 +42,7 @@ class GRPOLossError(ValueError):
 def grpo_loss(logps: Tensor, old_logps: Tensor | None, ref_logps: Tensor | None, advantages: Tensor,
               mask: Tensor, *, epsilon: float = 0.2, epsilon_high: float | None = None, beta: float = 0.05,
               loss_type: LossType = "grpo", max_completion_length: int | None = None,
+              num_items_in_batch: float | None = None, importance_sampling_level: ImportanceSamplingLevel = "token",
               kl_ratio_correction: bool = False, entropy: Tensor | None = None) -> tuple[Tensor, dict[str, float]]:
     """The scalar loss and its detached statistics (see the module docstring).
 
@@ -46,6 +54,9 @@ def grpo_loss(logps: Tensor, old_logps: Tensor | None, ref_logps: Tensor | None,
         mask: [B, T] the completion mask (1 on real tokens, 0 on padding), bool or 0/1.
         epsilon, epsilon_high: the clip range [1 - epsilon, 1 + epsilon_high] (epsilon_high defaults
             to epsilon; DAPO's clip-higher sets it larger).
+        num_items_in_batch: "dapo"'s normaliser: completion tokens in the optimizer step (per process).
+        importance_sampling_level: "token" (PPO/GRPO) or "sequence" (GSPO: one length-normalised ratio
+            per sequence, clipped as a whole).
         entropy: [B, T] optional per-token entropies, only logged.
 
     Returns:
@@ -55,41 +66,45 @@ def grpo_loss(logps: Tensor, old_logps: Tensor | None, ref_logps: Tensor | None,
     """
     eps_low, eps_high = epsilon, epsilon if epsilon_high is None else epsilon_high
     _check(logps, old_logps, ref_logps, advantages, mask, entropy, eps_low, eps_high, beta, loss_type,
-           max_completion_length)
+           max_completion_length, num_items_in_batch, importance_sampling_level)
     keep = mask.bool()  # [B, T]
     weight = keep.to(logps.dtype)  # [B, T]
     logps = logps.masked_fill(~keep, 0.0)  # [B, T]; padding: ratio 1 and k3 0 below, whatever came in
     old = logps.detach() if old_logps is None else old_logps.masked_fill(~keep, 0.0)  # [B, T]
     a = advantages.to(logps.dtype).unsqueeze(1)  # [B, 1]
 
-    ratio = torch.exp(logps - old)  # [B, T]
-    clipped = ratio.clamp(1.0 - eps_low, 1.0 + eps_high)  # [B, T]
-    per_token = -torch.min(ratio * a, clipped * a)  # [B, T]
+    log_ratio = logps - old  # [B, T]
+    if importance_sampling_level == "sequence":  # GSPO: the mean log-ratio of each sequence
+        log_ratio = (log_ratio * weight).sum(dim=1, keepdim=True) / weight.sum(dim=1, keepdim=True).clamp(min=1.0)
+    ratio = torch.exp(log_ratio)  # [B, T], or [B, 1] per sequence
+    clipped = ratio.clamp(1.0 - eps_low, 1.0 + eps_high)  # like ratio
+    per_token = -torch.min(ratio * a, clipped * a).expand_as(logps)  # [B, T]
     kl = None
     if ref_logps is not None:
         delta = ref_logps.masked_fill(~keep, 0.0) - logps  # [B, T]
         kl = torch.exp(delta) - delta - 1.0  # [B, T]
         if kl_ratio_correction:
-            kl = kl * ratio
+            kl = kl * ratio  # [B, T]
         if beta != 0.0:
             per_token = per_token + beta * kl
-    loss = _reduce(per_token * weight, weight, loss_type, max_completion_length)
+    loss = _reduce(per_token * weight, weight, loss_type, max_completion_length, num_items_in_batch)
 
     with torch.no_grad():
         tokens = weight.sum().clamp(min=1.0)
 
         def masked_mean(x: Tensor) -> float:
-            return float((x.to(weight.dtype) * weight).sum() / tokens)
+            return float((x.expand_as(weight).to(weight.dtype) * weight).sum() / tokens)
 
-        low = (ratio < 1.0 - eps_low) & (a < 0)  # [B, T]
-        high = (ratio > 1.0 + eps_high) & (a > 0)  # [B, T]
+        low = (ratio < 1.0 - eps_low) & (a < 0)  # like ratio
+        high = (ratio > 1.0 + eps_high) & (a > 0)  # like ratio
+        ratios = ratio.expand_as(logps)[keep]
         stats = {
             "clip_ratio/low_mean": masked_mean(low),
             "clip_ratio/high_mean": masked_mean(high),
             "clip_ratio/region_mean": masked_mean(low | high),
             # with no token at all there is no ratio to report: 1, the neutral value, keeps logs finite
-            "ratio/min": float(ratio[keep].min()) if keep.any() else 1.0,
-            "ratio/max": float(ratio[keep].max()) if keep.any() else 1.0,
+            "ratio/min": float(ratios.min()) if keep.any() else 1.0,
+            "ratio/max": float(ratios.max()) if keep.any() else 1.0,
         }
         if kl is not None:
             stats["kl"] = masked_mean(kl)
@@ -98,18 +113,22 @@ def grpo_loss(logps: Tensor, old_logps: Tensor | None, ref_logps: Tensor | None,
     return loss, stats
 
 
-def _reduce(masked: Tensor, weight: Tensor, loss_type: str, max_completion_length: int | None) -> Tensor:
+def _reduce(masked: Tensor, weight: Tensor, loss_type: str, max_completion_length: int | None,
+            num_items_in_batch: float | None) -> Tensor:
     """[B, T] masked per-token losses -> scalar."""
     if loss_type == "grpo":
         return (masked.sum(dim=1) / weight.sum(dim=1).clamp(min=1.0)).mean()
     if loss_type == "bnpo":
         return masked.sum() / weight.sum().clamp(min=1.0)
+    if loss_type == "dapo":
+        return masked.sum() / num_items_in_batch
     return masked.sum() / (masked.shape[0] * max_completion_length)  # dr_grpo
 
 
 def _check(logps: Tensor, old_logps: Tensor | None, ref_logps: Tensor | None, advantages: Tensor, mask: Tensor,
            entropy: Tensor | None, eps_low: float, eps_high: float, beta: float, loss_type: str,
-           max_completion_length: int | None) -> None:
+           max_completion_length: int | None, num_items_in_batch: float | None,
+           importance_sampling_level: str) -> None:
     if logps.ndim != 2:
         raise GRPOLossError(f"logps must be [B, T], got shape {tuple(logps.shape)}")
     shape = tuple(logps.shape)
@@ -128,6 +147,15 @@ def _check(logps: Tensor, old_logps: Tensor | None, ref_logps: Tensor | None, ad
     ):
         raise GRPOLossError(f"dr_grpo needs max_completion_length, an int >= the completion length {shape[1]}, "
                             f"got {max_completion_length!r}")
+    if loss_type == "dapo" and (
+        isinstance(num_items_in_batch, bool) or not isinstance(num_items_in_batch, int | float)
+        or not num_items_in_batch > 0
+    ):
+        raise GRPOLossError(f"dapo needs num_items_in_batch, the completion tokens of the optimizer step (> 0), "
+                            f"got {num_items_in_batch!r}")
+    if importance_sampling_level not in IMPORTANCE_SAMPLING_LEVELS:
+        raise GRPOLossError(f"importance_sampling_level must be one of {IMPORTANCE_SAMPLING_LEVELS}, "
+                            f"got {importance_sampling_level!r}")
     if eps_low < 0 or eps_high < 0:
         raise GRPOLossError(f"epsilon and epsilon_high must be >= 0, got {eps_low} and {eps_high}")
     if beta < 0:
