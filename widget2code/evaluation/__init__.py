@@ -4,6 +4,7 @@
 - `predictors`: TSX already written, the oracle, and `build_predictor` for every `conf/predictor/*`;
 - `layout`: predictions in the official widget2code-bench layout (image_XXXX/output.png + output.tsx);
 - `metrics`: render success, the programmatic components, CLIP, the official Widget2Code metric set;
+- `stats`: means with a bootstrap interval over references, alone or paired between two runs;
 - `gap`: the conditioning gap with its bootstrap interval;
 - `results`: `Sample` (one row per reference) and `Summary` (summary.json), what a run produces;
 - `runner`: `evaluate(...) -> Summary` and `compare(...)`; `run_report`, `report`, `plots`: the HTML report.

@@ -18,32 +18,21 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
 from itertools import pairwise
 
 import numpy as np
 from PIL import Image
-from scipy.stats import bootstrap
 
+from widget2code.evaluation.stats import Interval, mean_interval
 from widget2code.rewards.base import Candidate, Reward, candidate_image
-
-
-@dataclass
-class Gap:
-    value: float | None  # None when no prediction rendered
-    low: float | None  # bootstrap interval; None with fewer than two predictions
-    high: float | None
-    n: int  # predictions that entered the gap
-
-    def as_dict(self) -> dict[str, float | int | None]:
-        return asdict(self)
 
 
 def conditioning_gap(reward: Reward, references: Sequence[Image.Image], candidates: Sequence[Candidate],
                      own_scores: Sequence[float] | None = None, max_others: int | None = 32,
                      confidence: float = 0.95, n_resamples: int = 2000, seed: int = 0,
-                     context: Mapping[str, Sequence[object]] | None = None) -> Gap:
-    """The gap of `candidates[i]` against `references[i]`.
+                     context: Mapping[str, Sequence[object]] | None = None) -> Interval:
+    """The gap of `candidates[i]` against `references[i]`: its mean over the rendered predictions (`n`
+    of them; value None when none rendered) with the bootstrap interval.
 
     `own_scores` reuses r(candidate_i, reference_i) when the caller has it; `context` holds per-candidate
     lists the reward reads (e.g. `completions` for the format reward), re-indexed with the candidates.
@@ -54,7 +43,7 @@ def conditioning_gap(reward: Reward, references: Sequence[Image.Image], candidat
     rng = random.Random(seed)
     rendered = [i for i, c in enumerate(candidates) if candidate_image(c)[0] is not None]
     if not rendered or len(references) < 2:
-        return Gap(None, None, None, 0)
+        return Interval(None, None, None, 0)
     own = (np.asarray([own_scores[i] for i in rendered], dtype=float) if own_scores is not None else
            np.asarray(reward([references[i] for i in rendered], [candidates[i] for i in rendered],
                              **_pick(context, rendered)), dtype=float))
@@ -68,15 +57,7 @@ def conditioning_gap(reward: Reward, references: Sequence[Image.Image], candidat
                         dtype=float)
     bounds = np.cumsum([0] + [len(others_of[i]) for i in rendered])
     against_others = np.asarray([scores[a:b].mean() for a, b in pairwise(bounds)])
-    gaps = own - against_others
-    value = float(gaps.mean())
-    if len(gaps) < 2:
-        return Gap(value, None, None, len(gaps))
-    if np.ptp(gaps) == 0:  # every gap equal: the interval is that value (bootstrap would give NaN)
-        return Gap(value, value, value, len(gaps))
-    interval = bootstrap((gaps,), np.mean, confidence_level=confidence, n_resamples=n_resamples,
-                         method="percentile", rng=np.random.default_rng(seed)).confidence_interval
-    return Gap(value, float(interval.low), float(interval.high), len(gaps))
+    return mean_interval(own - against_others, confidence, n_resamples, seed)
 
 
 def _pick(context: Mapping[str, Sequence[object]], indices: Sequence[int]) -> dict[str, list[object]]:
