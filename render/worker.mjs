@@ -158,24 +158,38 @@ async function buildVendor(dev) {
 
 // -- the import contract -----------------------------------------------------------------------------
 
+// A profile's module pattern: `*` stands for one path segment, a final `/*` for the rest of the path.
+function modulePattern(pattern) {
+  const escaped = pattern.replace(/[.+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`^${escaped.replace(/\/\*$/, "/.+").replace(/\*/g, "[^/]+")}$`);
+}
+const ALLOWED = Object.fromEntries(Object.entries(PROFILES).map(([name, p]) => [name, p.modules.map(modulePattern)]));
+
 function allows(profile, path) {
   if (path === "react/jsx-runtime" || path === "react/jsx-dev-runtime") return true;  // implied by JSX
-  return PROFILES[profile].modules.some((m) => (m.endsWith("/*") ? path.startsWith(m.slice(0, -1)) : m === path));
+  return ALLOWED[profile].some((pattern) => pattern.test(path));
 }
 
 function notAllowed(profile, path) {
   return `import of '${path}' is not allowed (the '${profile}' import profile allows ${PROFILES[profile].modules.join(", ")})`;
 }
 
+// shadcn code names its components by the app's path (`@/components/ui/card`) or, in shadcn's own registry,
+// by the style's (`@/registry/new-york-v4/ui/card`, `@/styles/new-york/ui/card`): all are the bundled ones.
+const SHADCN_UI_PATH = /^@\/(?:components|(?:registry|styles)\/[\w.-]+)\/ui\/([\w-]+)$/;
 function shadcnPath(path) {
-  const local = path === "@/lib/utils" ? "lib/utils.ts" : path.startsWith("@/components/ui/")
-    ? `ui/${path.slice("@/components/ui/".length)}.tsx` : null;
-  if (local === null || !/^[\w/.-]+$/.test(local) || local.includes("..")) return null;
+  const component = SHADCN_UI_PATH.exec(path)?.[1];
+  const local = path === "@/lib/utils" ? "lib/utils.ts" : component ? `ui/${component}.tsx` : null;
+  if (local === null) return null;
   const file = join(SHADCN_DIR, local);
   return existsSync(file) ? file : null;
 }
 
 const SHADCN_UI = readdirSync(join(SHADCN_DIR, "ui")).map((f) => f.replace(/\.tsx$/, "")).sort();
+function noShadcnModule(path) {
+  return `import of '${path}' is not allowed: no bundled shadcn module of that name (@/lib/utils and `
+    + `@/components/ui/{${SHADCN_UI.join(",")}}, also as @/registry/<style>/ui/* and @/styles/<style>/ui/*)`;
+}
 const reactExports = Object.keys(require("react")).filter((k) => /^[A-Za-z_$][\w$]*$/.test(k));
 
 // An ESM face for a global, so a misspelt import is a compile error naming it, not `undefined` at run time.
@@ -204,9 +218,7 @@ function contractPlugin(state) {
         if (args.path === "lucide-react") return { path: LUCIDE_FILE };
         if (args.path.startsWith("@/")) {
           const file = shadcnPath(args.path);
-          if (file) return { path: file };
-          return { errors: [{ text: `import of '${args.path}' is not allowed: no bundled shadcn module of that name `
-            + `(@/lib/utils and @/components/ui/{${SHADCN_UI.join(",")}})` }] };
+          return file ? { path: file } : { errors: [{ text: noShadcnModule(args.path) }] };
         }
         return undefined;  // a package in node_modules (react-icons, clsx, ...): esbuild resolves it
       });
@@ -349,6 +361,7 @@ async function compileWidget(source, profile) {
     const { imports, exports } = Object.values(outline.metafile.outputs)[0];
     for (const { path } of imports) {
       if (!allows(profile, path)) throw new CompileError("import", notAllowed(profile, path));
+      if (path.startsWith("@/") && !shadcnPath(path)) throw new CompileError("import", noShadcnModule(path));
     }
     component = chooseComponent(exports, outline.outputFiles[0].text);
     const { state, context } = await contextFor(profile);
