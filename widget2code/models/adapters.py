@@ -22,6 +22,14 @@ Decisions:
   beside the one base: "default" trains, "reference" stays frozen; without it the reference is the
   base with adapters disabled. Only a full fine-tune (`none`) keeps a copy: the starting parameters,
   swapped in for reference passes. Fine for the tiny CPU models; use LoRA on real ones.
+- 4-bit layers on a CPU keep bitsandbytes' training layout. On a CPU with AVX512-BF16, bitsandbytes
+  (0.50) repacks a `Linear4bit`'s weight in place for a faster bf16 kernel the first time it runs in eval
+  mode without gradients. That kernel has no backward: a training step after any eval pass (validation,
+  a GRPO rollout) loses the gradient through every frozen 4-bit layer (LoRA gradients measured 20-45 %
+  off). And saving unpacks the weight again, lossily (the block scales go through bf16 and are
+  re-quantized), so the live model's outputs changed by up to 2.5e-3 in logits at each save while the
+  exported adapter was right. Both QLoRA training and 4-bit inference run with the repack off, so an
+  adapter reloads to the outputs it trained with, on every CPU (`_keep_4bit_training_layout`).
 - The format tags `<think>`, `</think>`, `<code>`, `</code>` stay plain text for real checkpoints: no
   added tokens, no embedding resize, so LoRA never has to train embeddings or `lm_head`. Both real
   tokenizers already hold `<think>`/`</think>` as single tokens (GLM-4.1V-Thinking and the Qwen3
@@ -165,6 +173,15 @@ def _check_saved_adapter(adapter_path: str | os.PathLike[str], settings: Adapter
     return saved
 
 
+def _keep_4bit_training_layout(model: torch.nn.Module) -> None:
+    """Turn off bitsandbytes' in-place CPU repack of 4-bit weights (see the module's docstring)."""
+    from bitsandbytes.nn import Linear4bit  # only 4-bit models get here; bitsandbytes is then loaded
+
+    for module in model.modules():
+        if isinstance(module, Linear4bit):
+            module.support_avx512bf16_for_cpu = False
+
+
 def _enable_gradient_checkpointing(model: PreTrainedModel) -> None:
     # transformers renamed it (the old name warns); releases before the rename only have the old one
     enable = getattr(model, "activation_checkpointing_enable", model.gradient_checkpointing_enable)
@@ -212,12 +229,10 @@ def attach_adapters(
         return model
 
     if settings.method == "qlora":
-        model = prepare_model_for_kbit_training(
-            model,
-            use_gradient_checkpointing=settings.gradient_checkpointing,
-            gradient_checkpointing_kwargs=_GRADIENT_CHECKPOINTING,
-        )
-    elif settings.gradient_checkpointing:
+        _keep_4bit_training_layout(model)
+        # checkpointing is ours to switch on: PEFT's would call transformers' deprecated alias
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
+    if settings.gradient_checkpointing:
         _enable_gradient_checkpointing(model)
 
     if adapter_path is None:
@@ -329,6 +344,8 @@ def load_for_inference(
             )
         model = load_pretrained(str(model), **load_kwargs)
     network, processor = model.model, model.processor
+    if _is_4bit(network):
+        _keep_4bit_training_layout(network)
     adapter = check_adapter_path(adapter_path if adapter_path is not None else model.adapter_path)
     if adapter is not None:
         network = PeftModel.from_pretrained(network, adapter, is_trainable=False)
