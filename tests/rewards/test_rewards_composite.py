@@ -181,3 +181,75 @@ def test_widgetanchor_composite_ranks_the_true_render_first(renderer, openai_ser
     assert out.total[-1] == 0.0 and out.errors[-1] == "runtime"
     assert {"programmatic", "vlm_judge", "programmatic/ssim", "programmatic/layout"} <= set(out.components)
     assert len(openai_server.requests) == len(candidates) - 1  # the failed render is never sent
+
+
+def widgetanchor(server, *overrides: str) -> CompositeReward:
+    """conf/reward/composite_widgetanchor.yaml with its pairwise judge served on 127.0.0.1."""
+    with initialize_config_dir(version_base=None, config_dir=str(CONF_DIR)):
+        cfg = compose(overrides=[
+            "+reward=composite_widgetanchor",
+            "reward.rewards.programmatic.reward.allow_random_backbone=true",
+            "reward.rewards.programmatic.reward.device=cpu",
+            "reward.rewards.tournament.reward.gate.allow_random_backbone=true",
+            "reward.rewards.tournament.reward.gate.device=cpu",
+            f"reward.rewards.tournament.reward.judge.base_url={server.base_url}",
+            "reward.rewards.tournament.reward.judge.cache_dir=null",
+            "reward.rewards.tournament.reward.judge.model=judge-test", *overrides])
+    return instantiate(cfg.reward)
+
+
+def closer_judge(body: dict) -> str:
+    """A deterministic pairwise judge: the candidate with the smaller mean pixel difference wins."""
+    ref, first, second = (np.asarray(Image.open(io.BytesIO(b)).convert("RGB"), dtype=float)
+                          for b in request_images(body))
+    return json.dumps({"winner": "A" if np.abs(ref - first).mean() < np.abs(ref - second).mean() else "B"})
+
+
+def test_a_tournament_composite_validates_with_its_programmatic_part(openai_server) -> None:
+    openai_server.responder = closer_judge
+    composite = widgetanchor(openai_server)
+    assert composite.group_relative
+    absolute = composite.absolute()
+    assert isinstance(absolute, CompositeReward) and absolute.name == "widgetanchor/absolute"
+    assert absolute.rewards == {"programmatic": composite.rewards["programmatic"]}
+    assert absolute.weights == {"programmatic": 1.0} and not absolute.group_relative
+    assert absolute.absolute() is absolute
+    ref = widget()
+    near, far = widget(dx=6), widget("#dc2626", dx=30)  # both pass the 0.3 gate
+    # Greedy validation scores groups of one: the whole reward gives every candidate past the gate the
+    # tournament's 1.0, so 60 % of it is constant; the absolute part is the programmatic score alone.
+    whole = [composite.score([ref], [c], group_size=1) for c in (near, far)]
+    assert [w.components["tournament"] for w in whole] == [[1.0], [1.0]]
+    assert openai_server.requests == []  # a lone candidate is never judged
+    parts = [absolute.score([ref], [c], group_size=1) for c in (near, far)]
+    programmatic = composite.rewards["programmatic"].score([ref, ref], [near, far]).total
+    assert [p.total[0] for p in parts] == pytest.approx(programmatic, abs=1e-9)
+    assert programmatic[1] < programmatic[0] < 1.0
+    assert [w.total[0] for w in whole] == pytest.approx([0.4 * p + 0.6 for p in programmatic], abs=1e-9)
+    assert parts[0].components["programmatic/ssim"] == whole[0].components["programmatic/ssim"]
+
+
+def test_absolute_parts_are_reweighted_and_z_scores_dropped(parts, openai_server) -> None:
+    programmatic, clip = parts
+    assert CompositeReward({"p": programmatic, "c": clip}).absolute().name == "composite"  # itself
+    tournament = widgetanchor(openai_server).rewards["tournament"]
+    nested = CompositeReward({"anchor": {"reward": CompositeReward({"p": {"reward": programmatic, "weight": 0.4},
+                                                                     "t": {"reward": tournament, "weight": 0.6}}),
+                                         "weight": 0.5},
+                              "c": {"reward": clip, "weight": 0.25}, "t": {"reward": tournament, "weight": 0.25}},
+                             name="mix")
+    absolute = nested.absolute()
+    assert absolute.name == "mix/absolute" and absolute.weights == pytest.approx({"anchor": 2 / 3, "c": 1 / 3})
+    assert absolute.rewards["anchor"].rewards == {"p": programmatic}
+    assert CompositeReward({"t": tournament}).absolute() is None
+    # normalize_then_sum z-scores within groups, which a group of one turns into 0: its absolute part is
+    # the raw weighted sum.
+    norm = CompositeReward({"p": programmatic, "c": clip}, aggregation="normalize_then_sum", name="norm")
+    assert norm.group_relative
+    ref = widget()
+    assert norm.score([ref], [widget(dx=6)], group_size=1).total == [0.0]
+    raw = norm.absolute()
+    assert raw.aggregation == "sum_then_normalize" and raw.rewards == norm.rewards
+    expected = 0.5 * programmatic([ref], [widget(dx=6)])[0] + 0.5 * clip([ref], [widget(dx=6)])[0]
+    assert raw.score([ref], [widget(dx=6)], group_size=1).total == pytest.approx([expected], abs=1e-9)
+

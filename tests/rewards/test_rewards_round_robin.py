@@ -130,3 +130,12 @@ def test_config_gates_with_the_programmatic_reward_and_judges_pairwise(openai_se
     built = RoundRobinTournamentReward(gate=PixelGate(), judge=judge, gate_threshold=cfg.reward.gate_threshold)
     openai_server.responder = preferring_judge
     assert built([BLUE] * 2, [shade(BLUE, 50), BLUE]) == [0.0, 1.0]
+
+
+def test_the_tournament_has_no_absolute_part(openai_server):
+    openai_server.responder = preferring_judge
+    reward = tournament(openai_server)
+    assert reward.group_relative and reward.absolute() is None
+    # Scored alone, a group of one gets 1.0 for anything past the gate: why it has no absolute part.
+    assert reward([BLUE], [shade(BLUE, 90)], group_size=1) == [1.0]
+    assert reward([BLUE] * 2, [BLUE, shade(BLUE, 30)]) == [1.0, 0.0]

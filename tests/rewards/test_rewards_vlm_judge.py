@@ -247,3 +247,11 @@ def test_configs_build_a_picklable_judge(config, mode, openai_server):
         assert judge([REFERENCE], [FAR]) == [round(10 * (1 - distance(to_png(REFERENCE), to_png(FAR)))) / 10]
     else:
         assert judge([REFERENCE], [NEAR], opponents=[FAR]) == [1.0]
+
+
+def test_pairwise_is_group_relative_absolute_is_itself():
+    absolute = VLMJudgeReward(mode="absolute")
+    assert not absolute.group_relative and absolute.absolute() is absolute
+    pairwise = VLMJudgeReward(mode="pairwise")
+    assert pairwise.group_relative and pairwise.absolute() is None
+

@@ -8,6 +8,10 @@ A reward is a picklable callable class built by `hydra.utils.instantiate`:
 for every member of its group). A candidate is a `RenderResult`, a PIL image, or None; one that did
 not render scores 0 and its error kind is recorded. `score()` returns the same totals together with
 a per-component breakdown for logging.
+
+A reward whose score depends on the other members of its group (the round-robin tournament: wins /
+games) sets `group_relative = True`; `absolute()` is the part of a reward that scores a candidate on
+its own, which is what a group of one (greedy validation) can be scored with.
 """
 
 from __future__ import annotations
@@ -46,6 +50,8 @@ class Reward(ABC):
 
     #: The key under which this reward's total appears in a composite's breakdown and in logs.
     name: str = "reward"
+    #: True when a candidate's score depends on the rest of its group (a group of one cannot be scored).
+    group_relative: bool = False
 
     @property
     def __name__(self) -> str:  # TRL and loggers look for a function-like name
@@ -59,6 +65,10 @@ class Reward(ABC):
     def score(self, references: Sequence[Image.Image], candidates: Sequence[Candidate],
               **context: object) -> RewardOutput:
         """Score each candidate against its reference."""
+
+    def absolute(self) -> Reward | None:
+        """The part of this reward that scores a candidate on its own: itself, or None if group-relative."""
+        return None if self.group_relative else self
 
 
 def candidate_image(candidate: Candidate) -> tuple[Image.Image | None, str | None]:

@@ -19,6 +19,11 @@ Aggregation (`aggregation=`), applied only when the context says how candidates 
   is not drowned by a high-variance one. The z-scores are also exposed as `name/z`.
 
 Without group information both modes return the raw weighted sum in [0, 1].
+
+A composite is `group_relative` when any sub-reward is or when it normalises within groups; its
+`absolute()` part then keeps the sub-rewards' absolute parts (group-relative ones dropped, weights
+renormalised) as a raw weighted sum ("sum_then_normalize": z-scores mean nothing in a group of one),
+named `<name>/absolute`.
 """
 
 from __future__ import annotations
@@ -61,6 +66,20 @@ class CompositeReward(Reward):
         self.aggregation = aggregation
         self.eps = eps
         self.name = name
+
+    @property  # derived from the parts, not a class constant
+    def group_relative(self) -> bool:
+        return self.aggregation == "normalize_then_sum" or any(r.group_relative for r in self.rewards.values())
+
+    def absolute(self) -> Reward | None:
+        """Itself when nothing is group-relative; else the absolute parts, reweighted; None if none is left."""
+        if not self.group_relative:
+            return self
+        parts = {key: (reward.absolute(), self.weights[key]) for key, reward in self.rewards.items()}
+        kept = {key: {"reward": part, "weight": weight} for key, (part, weight) in parts.items() if part is not None}
+        if not kept:
+            return None
+        return CompositeReward(kept, aggregation="sum_then_normalize", eps=self.eps, name=f"{self.name}/absolute")
 
     def score(self, references: Sequence[Image.Image], candidates: Sequence[Candidate],
               **context: object) -> RewardOutput:

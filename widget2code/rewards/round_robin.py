@@ -7,7 +7,8 @@ Per group (the candidates generated for one prompt):
    only when both orders agree, anything else is a tie.
 3. A survivor's reward is its wins (a tie counts 0.5) divided by the games it played (survivors - 1),
    so it lies in [0, 1]. A lone survivor has nobody to lose to and gets 1.0: it beat the gate and
-   every other candidate failed it.
+   every other candidate failed it. The score is relative to the group (`group_relative`), so the
+   tournament has no absolute part: a group of one would get 1.0 for anything past the gate.
 
 Groups come from `context["group_ids"]` (one id per candidate), else `context["group_size"]`
 (consecutive runs of that size), else candidates that share the same reference picture form a group.
@@ -45,6 +46,7 @@ class RoundRobinTournamentReward(Reward):
     """Gate, then all-pairs pairwise judging of the survivors; see the module docstring."""
 
     name = "tournament"
+    group_relative = True
 
     def __init__(self, gate: Reward, judge: VLMJudgeReward, gate_threshold: float = 0.3) -> None:
         if not isinstance(judge, VLMJudgeReward) or judge.mode != "pairwise":

@@ -6,8 +6,9 @@ Two modes:
 - `pairwise`: the judge sees the reference and two candidates and answers `{"winner": "A"|"B"|"tie"}`.
   Every pair is asked in both orders, (A, B) and (B, A), and a win counts only when both answers agree,
   which cancels the judge's preference for a position. As a reward, each candidate meets the opponent
-  given in `context["opponents"]` (same length as the candidates): win 1, tie 0.5, loss 0. The
-  round-robin tournament calls `compare_many` directly.
+  given in `context["opponents"]` (same length as the candidates): win 1, tie 0.5, loss 0, a score
+  relative to the opponents (`group_relative`, no absolute part). The round-robin tournament calls
+  `compare_many` directly.
 
 Answers are parsed strictly (one JSON object, optionally in a ```json fence). A malformed answer is
 asked again, with the bad answer and a correction appended to the conversation, up to `parse_retries`
@@ -146,6 +147,7 @@ class VLMJudgeReward(Reward):
         if parse_retries < 0:
             raise ValueError(f"VLMJudgeReward parse_retries must be >= 0, got {parse_retries}")
         self.mode: Mode = mode
+        self.group_relative = mode == "pairwise"
         self.name = name or ("vlm_judge" if mode == "absolute" else "vlm_judge_pairwise")
         self.prompt: Prompt = load_prompt(prompt_name or f"judge_{mode}", prompt_version, _SECTIONS[mode])
         self.model, self.temperature, self.max_tokens = model, temperature, max_tokens
