@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
+
 import psutil
 import pytest
 from widgets import CARD, FAILING
@@ -10,7 +14,19 @@ from widget2code.render import Compiler, ErrorKind
 
 
 def _node_children() -> int:
-    return sum("worker.mjs" in " ".join(p.cmdline()) for p in psutil.Process().children(recursive=True))
+    """Compile workers still running under this process.
+
+    A worker killed for a timeout is a zombie until it is reaped and may be gone before we read its
+    command line (psutil raises ZombieProcess or NoSuchProcess): it runs nothing and is not a leak. A
+    leaked worker is one that still runs, and it is counted."""
+    running = 0
+    for child in psutil.Process().children(recursive=True):
+        try:
+            alive = child.status() != psutil.STATUS_ZOMBIE
+            running += alive and "worker.mjs" in " ".join(child.cmdline())
+        except psutil.NoSuchProcess:  # ZombieProcess is a NoSuchProcess
+            continue
+    return running
 
 
 def test_compiles_tsx_to_js_and_only_the_css_it_uses() -> None:
@@ -52,6 +68,24 @@ def test_timeouts_replace_the_worker_without_leaking_processes() -> None:
         assert any(r.error_kind == ErrorKind.TIMEOUT for r in results)
         assert all(r.ok or r.error_kind in (ErrorKind.TIMEOUT, ErrorKind.CRASH) for r in results)
         assert _node_children() - before <= 1, "a timed-out worker must be replaced, not duplicated"
+    assert _node_children() == before
+
+
+def test_the_worker_count_skips_zombies_and_counts_running_workers() -> None:
+    before = _node_children()
+    fake = [sys.executable, "-c"]  # processes whose command line names worker.mjs, as a worker's does
+    exited = subprocess.Popen([*fake, "", "worker.mjs"])
+    running = subprocess.Popen([*fake, "import time; time.sleep(60)", "worker.mjs"])
+    try:
+        deadline = time.monotonic() + 10
+        while psutil.Process(exited.pid).status() != psutil.STATUS_ZOMBIE and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert psutil.Process(exited.pid).status() == psutil.STATUS_ZOMBIE  # exited, not reaped yet
+        assert _node_children() == before + 1
+    finally:
+        running.kill()
+        running.wait()
+        exited.wait()
     assert _node_children() == before
 
 
