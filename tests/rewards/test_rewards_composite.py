@@ -8,6 +8,7 @@ import pickle
 from pathlib import Path
 
 import numpy as np
+import psutil
 import pytest
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
@@ -18,6 +19,7 @@ from support.openai_server import request_images
 from widget2code.render import ErrorKind, RenderResult
 from widget2code.rewards.clip import ClipSimilarityReward
 from widget2code.rewards.composite import CompositeReward, CompositeRewardError, group_index, group_zscore
+from widget2code.rewards.format import FormatReward
 from widget2code.rewards.programmatic import ProgrammaticReward
 from widget2code.task import format_completion
 
@@ -253,3 +255,32 @@ def test_absolute_parts_are_reweighted_and_z_scores_dropped(parts, openai_server
     expected = 0.5 * programmatic([ref], [widget(dx=6)])[0] + 0.5 * clip([ref], [widget(dx=6)])[0]
     assert raw.score([ref], [widget(dx=6)], group_size=1).total == pytest.approx([expected], abs=1e-9)
 
+
+def node_processes() -> set[int]:
+    return {p.pid for p in psutil.Process().children(recursive=True) if "node" in p.name().lower()}
+
+
+class FailingClose(ProgrammaticReward):
+    """A real programmatic reward whose close fails, to show that the composite still closes the rest."""
+
+    def close(self) -> None:
+        raise RuntimeError("close failed")
+
+
+def test_close_stops_the_format_rewards_compile_worker(parts) -> None:
+    programmatic, _ = parts
+    before = node_processes()
+    composite = CompositeReward({"programmatic": programmatic, "format": FormatReward()})
+    ref = widget()
+    with composite:
+        assert composite.score([ref], [ref], completions=[format_completion("plan", GOOD_TSX)]).total == [1.0]
+        started = node_processes() - before
+        assert started  # the format reward's Node compile worker
+    assert not {pid for pid in started if psutil.pid_exists(pid)}
+    failing = CompositeReward({"bad": FailingClose(weights={"ssim": 1.0}), "format": FormatReward()})
+    failing.score([ref], [ref], completions=[format_completion("plan", GOOD_TSX)])
+    started = node_processes() - before
+    assert started
+    with pytest.raises(RuntimeError, match="close failed"):
+        failing.close()
+    assert not {pid for pid in started if psutil.pid_exists(pid)}

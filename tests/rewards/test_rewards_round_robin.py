@@ -132,10 +132,13 @@ def test_config_gates_with_the_programmatic_reward_and_judges_pairwise(openai_se
     assert built([BLUE] * 2, [shade(BLUE, 50), BLUE]) == [0.0, 1.0]
 
 
-def test_the_tournament_has_no_absolute_part(openai_server):
+def test_the_tournament_has_no_absolute_part_and_closes_its_judge(openai_server):
     openai_server.responder = preferring_judge
-    reward = tournament(openai_server)
-    assert reward.group_relative and reward.absolute() is None
-    # Scored alone, a group of one gets 1.0 for anything past the gate: why it has no absolute part.
-    assert reward([BLUE], [shade(BLUE, 90)], group_size=1) == [1.0]
-    assert reward([BLUE] * 2, [BLUE, shade(BLUE, 30)]) == [1.0, 0.0]
+    with tournament(openai_server) as reward:
+        assert reward.group_relative and reward.absolute() is None
+        # Scored alone, a group of one gets 1.0 for anything past the gate: why it has no absolute part.
+        assert reward([BLUE], [shade(BLUE, 90)], group_size=1) == [1.0]
+        assert reward([BLUE] * 2, [BLUE, shade(BLUE, 30)]) == [1.0, 0.0]
+        client = reward.judge.client
+    assert client.closed
+    assert reward.stats()["requests"] == 2

@@ -255,3 +255,14 @@ def test_pairwise_is_group_relative_absolute_is_itself():
     pairwise = VLMJudgeReward(mode="pairwise")
     assert pairwise.group_relative and pairwise.absolute() is None
 
+
+def test_close_closes_the_client_keeps_the_counts_and_reopens(openai_server):
+    openai_server.responder = scoring_judge
+    with judge_for(openai_server) as judge:
+        judge.score([REFERENCE], [NEAR])
+        client = judge.client
+    assert client.closed  # leaving the with-block closed the HTTP client
+    assert judge.stats()["requests"] == 1
+    assert judge.score([REFERENCE], [FAR]).total[0] < 0.5  # a new client, made on first use
+    assert judge.stats()["requests"] == 2 and not judge.client.closed
+    judge.close()

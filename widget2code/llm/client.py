@@ -116,6 +116,14 @@ class OpenAICompatibleClient:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(**state)
 
+    def close(self) -> None:
+        """Close the HTTP connection pool; the client cannot be used afterwards."""
+        self._openai.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._openai.is_closed()
+
     def chat(self, messages: Messages, **create_kwargs: Any) -> ChatResult:
         """One chat completion; `create_kwargs` go to `chat.completions.create` (e.g. temperature, model)."""
         model = create_kwargs.pop("model", self.model)

@@ -11,7 +11,8 @@ a per-component breakdown for logging.
 
 A reward whose score depends on the other members of its group (the round-robin tournament: wins /
 games) sets `group_relative = True`; `absolute()` is the part of a reward that scores a candidate on
-its own, which is what a group of one (greedy validation) can be scored with.
+its own, which is what a group of one (greedy validation) can be scored with. `close()` releases what
+a reward started (a compile worker, an HTTP client); rewards are context managers that close on exit.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Self
 
 from PIL import Image
 
@@ -69,6 +71,15 @@ class Reward(ABC):
     def absolute(self) -> Reward | None:
         """The part of this reward that scores a candidate on its own: itself, or None if group-relative."""
         return None if self.group_relative else self
+
+    def close(self) -> None:  # noqa: B027  (an optional hook: most rewards hold nothing to release)
+        """Release what the reward started (workers, clients); it starts them again if used afterwards."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def candidate_image(candidate: Candidate) -> tuple[Image.Image | None, str | None]:

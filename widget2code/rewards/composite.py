@@ -23,12 +23,13 @@ Without group information both modes return the raw weighted sum in [0, 1].
 A composite is `group_relative` when any sub-reward is or when it normalises within groups; its
 `absolute()` part then keeps the sub-rewards' absolute parts (group-relative ones dropped, weights
 renormalised) as a raw weighted sum ("sum_then_normalize": z-scores mean nothing in a group of one),
-named `<name>/absolute`.
+named `<name>/absolute`. `close()` closes every sub-reward.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import ExitStack
 from typing import Literal
 
 import numpy as np
@@ -80,6 +81,12 @@ class CompositeReward(Reward):
         if not kept:
             return None
         return CompositeReward(kept, aggregation="sum_then_normalize", eps=self.eps, name=f"{self.name}/absolute")
+
+    def close(self) -> None:
+        """Close every sub-reward, in order; each is closed even if an earlier one fails."""
+        with ExitStack() as stack:
+            for reward in reversed(list(self.rewards.values())):  # ExitStack unwinds last-in first
+                stack.callback(reward.close)
 
     def score(self, references: Sequence[Image.Image], candidates: Sequence[Candidate],
               **context: object) -> RewardOutput:

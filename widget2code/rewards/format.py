@@ -77,12 +77,6 @@ class FormatReward(Reward):
                 self._compiler.close()
                 self._compiler = None
 
-    def __enter__(self) -> FormatReward:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def score(self, references: Sequence[Image.Image], candidates: Sequence[Candidate | str],
               **context: object) -> RewardOutput:
         texts = _completions(candidates, context)

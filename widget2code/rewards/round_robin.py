@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 from collections.abc import Sequence
+from contextlib import ExitStack
 
 from PIL import Image
 
@@ -58,6 +59,12 @@ class RoundRobinTournamentReward(Reward):
     def stats(self) -> dict[str, float]:
         """The judge's request, token, cost and cache counters, for logging."""
         return self.judge.stats()
+
+    def close(self) -> None:
+        """Close the judge's HTTP client and the gate."""
+        with ExitStack() as stack:
+            stack.callback(self.gate.close)
+            stack.callback(self.judge.close)
 
     def score(self, references: Sequence[Image.Image], candidates: Sequence[Candidate],
               **context: object) -> RewardOutput:

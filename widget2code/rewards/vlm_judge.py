@@ -23,6 +23,7 @@ candidates tie without one.
 Transport failures (after the client's own retries) raise `LLMError` when `on_error="raise"` (the
 default: a broken endpoint should stop a run, not quietly reward 0.5) or count as neutral with
 `on_error="neutral"`. Token and cost totals are in `stats()` and, per candidate, in the breakdown.
+`close()` closes the HTTP client (a later request opens a new one; `stats()` keep counting).
 """
 
 from __future__ import annotations
@@ -184,11 +185,21 @@ class VLMJudgeReward(Reward):
     def stats(self) -> dict[str, float]:
         """Totals for logging: the client's requests, tokens, cost, retries and failures, plus the
         judge's cache hits, malformed answers and neutral outcomes."""
-        usage = self._client.usage.as_dict() if self._client is not None else {}
         with self._lock:
-            counts = dict(self._counts)
-        return {**{k: 0 for k in ("requests", "input_tokens", "output_tokens", "cost_usd", "retries", "failures")},
-                **usage, **{k: counts.get(k, 0) for k in ("cache_hits", "malformed", "neutral")}}
+            totals = Counter(self._counts)  # the judge's counters and the usage of closed clients
+            if self._client is not None:
+                totals.update(self._client.usage.as_dict())
+        return {k: totals.get(k, 0) for k in ("requests", "input_tokens", "output_tokens", "cost_usd", "retries",
+                                              "failures", "cache_hits", "malformed", "neutral")}
+
+    def close(self) -> None:
+        """Close the HTTP client; its usage stays in `stats()`, and a later request opens a new one."""
+        with self._lock:
+            client, self._client = self._client, None
+            if client is not None:
+                self._counts.update(client.usage.as_dict())
+        if client is not None:
+            client.close()
 
     def _count(self, **deltas: int) -> None:
         with self._lock:
