@@ -17,8 +17,12 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PIL import Image, UnidentifiedImageError
+
+if TYPE_CHECKING:
+    from widget2code.rewards.base import Reward
 
 USAGE = ("usage: python -m widget2code.rewards REF.png CAND.png [CAND2.png ...] [reward=<name>] "
          "[reward.<field>=<value> ...]")
@@ -63,7 +67,7 @@ def load_image(path: str) -> Image.Image:
         raise UsageError(f"cannot read {path} as an image: {exc}") from exc
 
 
-def build_reward(name: str, overrides: list[str]) -> object:
+def build_reward(name: str, overrides: list[str]) -> Reward:
     """Compose conf/reward/<name>.yaml with the overrides (Hydra's compose API) and instantiate it."""
     from hydra import compose, initialize_config_dir
     from hydra.errors import HydraException
@@ -101,7 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     reference, candidates = images[0], images[1:]
     try:
-        output = reward.score([reference] * len(candidates), candidates)
+        with reward:  # closes what scoring started (the format reward's compile worker, a judge's client)
+            output = reward.score([reference] * len(candidates), candidates)
     except LLMConfigError as exc:  # e.g. a VLM judge without its API key: bad usage, nothing was sent
         print(f"error: {exc}", file=sys.stderr)
         return 2
