@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import pickle
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -17,10 +18,14 @@ from reward_widgets import mix, stat_card
 from support.openai_server import request_images
 
 from widget2code.render import ErrorKind, RenderResult
+from widget2code.rewards import metrics
+from widget2code.rewards import programmatic as programmatic_module
 from widget2code.rewards.clip import ClipSimilarityReward
 from widget2code.rewards.composite import CompositeReward, CompositeRewardError, group_index, group_zscore
 from widget2code.rewards.format import FormatReward
 from widget2code.rewards.programmatic import ProgrammaticReward
+from widget2code.rewards.round_robin import RoundRobinTournamentReward
+from widget2code.rewards.vlm_judge import VLMJudgeReward
 from widget2code.task import format_completion
 
 CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
@@ -191,9 +196,7 @@ def widgetanchor(server, *overrides: str) -> CompositeReward:
         cfg = compose(overrides=[
             "+reward=composite_widgetanchor",
             "reward.rewards.programmatic.reward.allow_random_backbone=true",
-            "reward.rewards.programmatic.reward.device=cpu",
-            "reward.rewards.tournament.reward.gate.allow_random_backbone=true",
-            "reward.rewards.tournament.reward.gate.device=cpu",
+            "reward.rewards.programmatic.reward.device=cpu",  # the tournament's own gate follows these
             f"reward.rewards.tournament.reward.judge.base_url={server.base_url}",
             "reward.rewards.tournament.reward.judge.cache_dir=null",
             "reward.rewards.tournament.reward.judge.model=judge-test", *overrides])
@@ -234,7 +237,7 @@ def test_a_tournament_composite_validates_with_its_programmatic_part(openai_serv
 def test_absolute_parts_are_reweighted_and_z_scores_dropped(parts, openai_server) -> None:
     programmatic, clip = parts
     assert CompositeReward({"p": programmatic, "c": clip}).absolute().name == "composite"  # itself
-    tournament = widgetanchor(openai_server).rewards["tournament"]
+    tournament = RoundRobinTournamentReward(programmatic, VLMJudgeReward(mode="pairwise", base_url=openai_server.base_url))
     nested = CompositeReward({"anchor": {"reward": CompositeReward({"p": {"reward": programmatic, "weight": 0.4},
                                                                      "t": {"reward": tournament, "weight": 0.6}}),
                                          "weight": 0.5},
@@ -284,3 +287,45 @@ def test_close_stops_the_format_rewards_compile_worker(parts) -> None:
     with pytest.raises(RuntimeError, match="close failed"):
         failing.close()
     assert not {pid for pid in started if psutil.pid_exists(pid)}
+
+
+def test_widgetanchor_computes_each_metric_once_per_call(openai_server, monkeypatch) -> None:
+    """The tournament gates on the programmatic entry's totals instead of computing every metric again."""
+    openai_server.responder = closer_judge
+    calls: Counter[str] = Counter()
+
+    def counted(name: str, fn):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return fn(*args, **kwargs)
+        return wrapper
+
+    for name in ("ssim", "palette", "contrast", "polarity", "layout"):
+        monkeypatch.setattr(metrics, name, counted(name, getattr(metrics, name)))
+    monkeypatch.setattr(programmatic_module, "lpips_similarity", counted("lpips", programmatic_module.lpips_similarity))
+    monkeypatch.setattr(ProgrammaticReward, "score", counted("score", ProgrammaticReward.score))
+    composite = widgetanchor(openai_server)
+    tournament = composite.rewards["tournament"]
+    assert tournament.gate_from == "programmatic" and tournament.depends_on == ("programmatic",)
+    ref = widget()
+    candidates = [widget(dx=6), ref.copy(), widget("#dc2626", dx=30), None]
+    out = composite.score([ref] * 4, candidates, group_size=4)
+    assert calls == {name: 1 for name in ("score", "ssim", "lpips", "palette", "contrast", "polarity", "layout")}
+    assert out.components["tournament/gate"] == out.components["programmatic"]
+    assert out.components["tournament/games"] == [2.0, 2.0, 2.0, 0.0]  # three survivors judged
+    assert out.components["tournament"] == [0.5, 1.0, 0.0, 0.0]
+    # Scored alone, the tournament falls back to its own gate: the same programmatic config.
+    calls.clear()
+    alone = tournament.score([ref] * 4, candidates, group_size=4)
+    assert calls["score"] == 1 and calls["ssim"] == 1
+    assert alone.components["gate"] == pytest.approx(out.components["programmatic"], abs=1e-9)
+    assert alone.total == out.components["tournament"]
+
+
+def test_an_entry_must_come_after_the_sibling_it_reads(openai_server, parts) -> None:
+    tournament = widgetanchor(openai_server).rewards["tournament"]
+    programmatic, clip = parts
+    with pytest.raises(CompositeRewardError, match=r"'tournament' reads the output of \['programmatic'\]"):
+        CompositeReward({"tournament": tournament, "programmatic": programmatic})
+    with pytest.raises(CompositeRewardError, match="earlier entries"):
+        CompositeReward({"clip": clip, "tournament": tournament})

@@ -142,3 +142,21 @@ def test_the_tournament_has_no_absolute_part_and_closes_its_judge(openai_server)
         client = reward.judge.client
     assert client.closed
     assert reward.stats()["requests"] == 2
+
+
+def test_gate_from_reads_a_sibling_output_or_falls_back(openai_server):
+    openai_server.responder = preferring_judge
+    judge = VLMJudgeReward(mode="pairwise", base_url=openai_server.base_url, model="vlm-test", backoff_s=0.01)
+    with pytest.raises(ValueError, match="gate_from"):
+        RoundRobinTournamentReward(gate=None, judge=judge)
+    borrowing = RoundRobinTournamentReward(gate=None, judge=judge, gate_from="pixels")
+    candidates = [BLUE, shade(BLUE, 30), YELLOW]
+    sibling = PixelGate().score([BLUE] * 3, candidates)
+    out = borrowing.score([BLUE] * 3, candidates, sibling_outputs={"pixels": sibling})
+    assert out.components["gate"] == sibling.total and out.total == [1.0, 0.0, 0.0]
+    with pytest.raises(ValueError, match="one total per candidate"):
+        borrowing.score([BLUE] * 2, candidates[:2], sibling_outputs={"pixels": sibling})
+    with pytest.raises(ValueError, match="no gate of its own"):
+        borrowing.score([BLUE] * 3, candidates)
+    both = RoundRobinTournamentReward(gate=PixelGate(), judge=judge, gate_from="pixels")
+    assert both.score([BLUE] * 3, candidates).total == out.total  # scored alone: its own gate

@@ -13,6 +13,11 @@ A reward whose score depends on the other members of its group (the round-robin 
 games) sets `group_relative = True`; `absolute()` is the part of a reward that scores a candidate on
 its own, which is what a group of one (greedy validation) can be scored with. `close()` releases what
 a reward started (a compile worker, an HTTP client); rewards are context managers that close on exit.
+
+Inside a composite, a reward can reuse what an earlier sibling computed in the same call: the
+composite passes `context[SIBLING_OUTPUTS]` (sibling name -> its `RewardOutput`, the entries scored
+so far), and a reward that reads it names those siblings in `depends_on`, which the composite checks
+at construction (the tournament gates on the programmatic entry's totals instead of scoring again).
 """
 
 from __future__ import annotations
@@ -28,6 +33,9 @@ from PIL import Image
 from widget2code.render.result import RenderResult
 
 Candidate = RenderResult | Image.Image | None
+
+#: Context key: the outputs of the entries a composite has scored so far in this call, name -> RewardOutput.
+SIBLING_OUTPUTS = "sibling_outputs"
 
 
 @dataclass
@@ -54,6 +62,8 @@ class Reward(ABC):
     name: str = "reward"
     #: True when a candidate's score depends on the rest of its group (a group of one cannot be scored).
     group_relative: bool = False
+    #: Names of sibling entries whose outputs this reward reads from `context[SIBLING_OUTPUTS]`.
+    depends_on: tuple[str, ...] = ()
 
     @property
     def __name__(self) -> str:  # TRL and loggers look for a function-like name

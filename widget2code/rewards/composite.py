@@ -5,7 +5,9 @@
 
 Weights are normalised to sum to 1. The breakdown holds every sub-reward's total under its name and
 its components as `name/component`, so one log line shows what drove a score. Context (e.g.
-`group_ids` for the tournament) is passed to every sub-reward unchanged.
+`group_ids` for the tournament) is passed to every sub-reward, which are scored in order, together
+with `context[SIBLING_OUTPUTS]`: the outputs of the entries scored before it in this call (replacing
+an outer composite's). An entry that reads a sibling's output (`depends_on`) must come after it.
 
 Aggregation (`aggregation=`), applied only when the context says how candidates form groups, through
 `group_ids` (one hashable per candidate) or `group_size` (consecutive runs of that many):
@@ -35,7 +37,14 @@ from typing import Literal
 import numpy as np
 from PIL import Image
 
-from widget2code.rewards.base import Candidate, Reward, RewardOutput, clamp01, normalize_weights
+from widget2code.rewards.base import (
+    SIBLING_OUTPUTS,
+    Candidate,
+    Reward,
+    RewardOutput,
+    clamp01,
+    normalize_weights,
+)
 from widget2code.rewards.groups import group_labels, group_members
 
 Aggregation = Literal["sum_then_normalize", "normalize_then_sum"]
@@ -63,6 +72,7 @@ class CompositeReward(Reward):
         if aggregation not in AGGREGATIONS:
             raise CompositeRewardError(f"aggregation must be one of {AGGREGATIONS}, got {aggregation!r}")
         self.rewards, weights = _parse_rewards(rewards)
+        _check_dependencies(self.rewards)
         self.weights = normalize_weights(weights, list(weights), "composite", error=CompositeRewardError)
         self.aggregation = aggregation
         self.eps = eps
@@ -94,8 +104,10 @@ class CompositeReward(Reward):
         components: dict[str, list[float]] = {}
         errors: list[str | None] = [None] * n
         totals: dict[str, np.ndarray] = {}
+        outputs: dict[str, RewardOutput] = {}
         for key, reward in self.rewards.items():
-            out = reward.score(references, candidates, **context)
+            out = reward.score(references, candidates, **{**context, SIBLING_OUTPUTS: dict(outputs)})
+            outputs[key] = out
             totals[key] = np.asarray(out.total, dtype=np.float64)
             components[key] = list(out.total)
             components.update({f"{key}/{comp}": list(vals) for comp, vals in out.components.items()})
@@ -140,6 +152,17 @@ def _parse_rewards(spec: Mapping[str, object] | Sequence[Mapping[str, object]]
     if not rewards:
         raise CompositeRewardError("a composite needs at least one reward")
     return rewards, weights
+
+
+def _check_dependencies(rewards: Mapping[str, Reward]) -> None:
+    seen: list[str] = []
+    for key, reward in rewards.items():
+        missing = [name for name in reward.depends_on if name not in seen]
+        if missing:
+            raise CompositeRewardError(
+                f"composite entry {key!r} reads the output of {missing} (depends_on), which must be earlier "
+                f"entries of the same composite; the entries in order: {list(rewards)}")
+        seen.append(key)
 
 
 def group_index(n: int, context: Mapping[str, object]) -> np.ndarray | None:
