@@ -8,7 +8,7 @@ one line with exit status 2; model weights a metric or reward needs but cannot f
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import hydra
 from hydra.utils import instantiate
@@ -34,17 +34,18 @@ def main(cfg: DictConfig) -> None:
 
     summary = run_entry(lambda: _evaluate(cfg, references), interrupted=resume,
                         user_errors=(EvaluationInputError, *USAGE_ERRORS), setup_errors=SETUP_ERRORS)
-    gap = summary.conditioning_gap
     print(f"{summary.n} references · render success {summary.render_success_rate:.1%} · "
-          f"reward {_number(summary.metrics['reward'])} · conditioning gap {_number(gap['value'])} "
-          f"[{_number(gap['low'])}, {_number(gap['high'])}] · {Path(cfg.out_dir) / 'summary.json'}")
+          f"reward {_number(summary.metrics['reward'])} · conditioning gap {_interval(summary.conditioning_gap)}"
+          + _sampled_line(summary.sampled) + f" · {Path(cfg.out_dir) / 'summary.json'}")
 
 
 def _evaluate(cfg: DictConfig, references: list[Reference]) -> Summary:
     from widget2code.evaluation.predictors import build_predictor
     from widget2code.evaluation.preflight import check_reward_clients
     from widget2code.evaluation.runner import check_predictor, evaluate
+    from widget2code.evaluation.sampled import SampledMode
 
+    sampled = SampledMode(**cfg.sampled) if cfg.sampled.k else None
     reward = instantiate(cfg.reward)
     check_reward_clients(reward)
     renderer = instantiate(cfg.renderer)  # started below, after every input has been checked
@@ -54,13 +55,25 @@ def _evaluate(cfg: DictConfig, references: list[Reference]) -> Summary:
     with renderer:
         return evaluate(references, predictor, renderer, reward, cfg.out_dir, metric_sets=metric_sets,
                         batch_size=cfg.batch_size, resume=cfg.resume, gap_max_others=cfg.gap_max_others,
-                        seed=cfg.seed, report=cfg.report, gallery_size=cfg.gallery_size,
+                        seed=cfg.seed, report=cfg.report, gallery_size=cfg.gallery_size, sampled=sampled,
                         description=str(cfg.references.dir or f"{cfg.references.manifest} "
                                         f"split={cfg.references.split}"))
 
 
 def _number(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f}"
+
+
+def _interval(block: dict[str, Any]) -> str:
+    return f"{_number(block['value'])} [{_number(block['low'])}, {_number(block['high'])}]"
+
+
+def _sampled_line(sampled: dict[str, Any] | None) -> str:
+    if sampled is None:
+        return ""
+    return (f" · sampled (k={sampled['k']}, temperature {sampled['temperature']:g}): reward "
+            f"{_interval(sampled['reward'])}, render success {_interval(sampled['render_success_rate'])}, "
+            f"best-of-{sampled['k']} {_interval(sampled['best_of_k_reward'])}")
 
 
 if __name__ == "__main__":

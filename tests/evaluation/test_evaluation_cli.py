@@ -63,6 +63,8 @@ def _bad_input(tmp_path: Path, case: str) -> list[str]:
         overrides = overrides[1:]
     if case == "judge without API key":
         overrides.append("reward=composite_widgetanchor")
+    if case == "sampled mode without a model":
+        overrides.append("sampled.k=2")
     return overrides
 
 
@@ -73,6 +75,7 @@ def _bad_input(tmp_path: Path, case: str) -> list[str]:
     ("predictor folder without TSX", "holds no .tsx files"),
     ("no reference source", "give exactly one reference source"),
     ("judge without API key", "OPENAI_API_KEY"),
+    ("sampled mode without a model", "tsx_dir has no model to sample from"),
 ])
 def test_cli_bad_input_is_one_line_and_exit_2(tmp_path: Path, case: str, message: str) -> None:
     result = _evaluate(tmp_path, *_bad_input(tmp_path, case))

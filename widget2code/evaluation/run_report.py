@@ -33,9 +33,13 @@ def write_run_report(directory: str | os.PathLike[str], summary: Summary, sample
     return report.write()
 
 
+def _interval(block: dict[str, object]) -> str:
+    return f"[{block['low']:.3f}, {block['high']:.3f}]" if block.get("low") is not None else "n/a"
+
+
 def _overview(report: Report, summary: Summary) -> None:
     gap = summary.conditioning_gap
-    interval = (f"[{gap['low']:.3f}, {gap['high']:.3f}]" if gap.get("low") is not None else "n/a")
+    interval = _interval(gap)
     section = report.section("Summary", (
         f"{summary.n} references" + (f" ({summary.references})" if summary.references else "") +
         f", predictor {summary.predictor}, "
@@ -46,6 +50,13 @@ def _overview(report: Report, summary: Summary) -> None:
                                                "rendered predictions"],
     ]
     rows += [[name, value, "" if value is not None else "missing"] for name, value in summary.metrics.items()]
+    if summary.sampled is not None:
+        k, temperature = summary.sampled["k"], summary.sampled["temperature"]
+        for key, label in (("reward", f"sampled reward (mean of {k} at temperature {temperature:g})"),
+                           ("render_success_rate", "sampled render rate"), ("best_of_k_reward", f"best-of-{k} reward")):
+            block = summary.sampled[key]
+            rows.append([label, block["value"], f"95 % bootstrap interval {_interval(block)} over {block['n']} "
+                                                "references"])
     section.tables.append(Table("Metrics (means over all references)", ["metric", "mean", "note"], rows))
     if summary.notes:
         section.tables.append(Table("Notes", ["note"], [[note] for note in summary.notes]))
@@ -75,6 +86,12 @@ def _distributions(report: Report, samples: Sequence[Sample]) -> None:
                   "failed": [v for v, ok in values if not ok and v is not None]}
         section.charts.append((name, report.add_image(
             f"hist-{name.replace('/', '-')}", plots.histogram(series, name, "score"))))
+    groups = [s.sampled for s in samples if s.sampled is not None]
+    if groups:
+        name = f"sampled reward (each of {len(groups[0].rewards)} per reference)"
+        series = {"rendered": [r for g in groups for r, ok in zip(g.rewards, g.rendered, strict=True) if ok],
+                  "failed": [r for g in groups for r, ok in zip(g.rewards, g.rendered, strict=True) if not ok]}
+        section.charts.append((name, report.add_image("hist-sampled-reward", plots.histogram(series, name, "score"))))
 
 
 def _gallery(section: Section, report: Report, samples: Sequence[Sample]) -> None:
@@ -85,6 +102,7 @@ def _gallery(section: Section, report: Report, samples: Sequence[Sample]) -> Non
             images.append(("rendering", report.add_image(f"pred-{ref.id}", _thumbnail(sample.render.image))))
         title = " · ".join(str(part) for part in (ref.id, ref.source_id, ref.category, ref.difficulty) if part)
         figures = {"reward": round(sample.reward, 3),
+                   **({"sampled reward": round(sample.sampled.reward, 3)} if sample.sampled is not None else {}),
                    **{k: round(v, 3) for k, v in sample.metrics.items()
                       if v is not None and k in ("programmatic/ssim", "widget2code/ssim", "clip")}}
         if sample.error is not None:

@@ -4,7 +4,10 @@
 
 `out_dir` receives `predictions/image_XXXX/` (the official layout), `gt/` (manifest references in the
 official GT layout), `samples.jsonl` (one row per reference: render outcome, reward, every metric),
-`summary.json` and `report/index.html`. A rerun into the same directory keeps the finished predictions
+`summary.json` and `report/index.html`. With `sampled=SampledMode(k, temperature)` each reference also
+gets k sampled completions (`evaluation.sampled`): their mean reward, render rate and best reward in
+its samples.jsonl row (`sampled_reward`, `sampled_render_rate`, `sampled_best_reward`), the candidates
+in `sampled.jsonl`, and summary.json's `sampled` block with bootstrap intervals. A rerun into the same directory keeps the finished predictions
 (`resume=True`), so an interrupted model run goes on where it stopped; rendering is cached by the
 renderer and scoring is redone.
 """
@@ -28,8 +31,15 @@ from widget2code.evaluation.references import Reference
 from widget2code.evaluation.report import Table
 from widget2code.evaluation.results import SAMPLES, SUMMARY, Sample, Summary
 from widget2code.evaluation.run_report import write_run_report
+from widget2code.evaluation.sampled import (
+    SAMPLED,
+    SampledMode,
+    sample_completions,
+    sampling_proposer,
+    summarize,
+)
 from widget2code.files import atomic_write_text
-from widget2code.inference.predictor import Prediction, Predictor
+from widget2code.inference.predictor import Prediction, Predictor, Proposer
 from widget2code.render import Renderer, RenderResult
 from widget2code.rewards.base import Reward
 
@@ -39,13 +49,15 @@ BREAKDOWN_KEYS = ("category", "difficulty")
 def evaluate(references: Sequence[Reference], predictor: Predictor, renderer: Renderer, reward: Reward,
              out_dir: str | os.PathLike[str], metric_sets: Sequence[MetricSet] = (), batch_size: int = 8,
              resume: bool = True, gap_max_others: int | None = 32, seed: int = 0, report: bool = True,
-             gallery_size: int = 4, description: str = "", console: Console | None = None) -> Summary:
+             gallery_size: int = 4, description: str = "", console: Console | None = None,
+             sampled: SampledMode | None = None) -> Summary:
     """Evaluate `predictor` on `references`; see the module docstring for what lands in `out_dir`."""
     console = console or Console(stderr=True)
     out = Path(out_dir)
     pred_dir = out / "predictions"
     ids = [r.id for r in references]
     check_predictor(predictor, references)
+    sampler = sampling_proposer(predictor, sampled) if sampled is not None else None  # fails before any work
     if not resume:
         layout.clear(pred_dir)
     if any(r.source_id for r in references):
@@ -75,9 +87,13 @@ def evaluate(references: Sequence[Reference], predictor: Predictor, renderer: Re
                 sample.metrics[name] = value
     gap = conditioning_gap(reward, images, renders, own_scores=totals, max_others=gap_max_others, seed=seed,
                            context=context)
+    (out / SAMPLED).unlink(missing_ok=True)  # an earlier run's, into the same directory
+    sampled_block = (_sample(samples, sampler, renderer, reward, sampled, batch_size, seed, out, console)
+                     if sampler is not None and sampled is not None else None)
 
     summary = Summary(n=len(samples), render_success_rate=render_success_rate(pairs),
-                      metrics=_means(samples), conditioning_gap=gap.as_dict(), breakdowns=_breakdowns(samples),
+                      metrics=_means(samples), conditioning_gap=gap.as_dict(), sampled=sampled_block,
+                      breakdowns=_breakdowns(samples),
                       predictor=getattr(predictor, "name", type(predictor).__name__), reward=reward.name,
                       references=description, notes=notes)
     atomic_write_text(out / SAMPLES, "".join(json.dumps(s.row(), default=str) + "\n" for s in samples))
@@ -115,6 +131,22 @@ def _predict(references: Sequence[Reference], predictor: Predictor, pred_dir: Pa
                 found[reference.id] = prediction
             progress.advance(task, len(batch))
     return [found[r.id] for r in references]
+
+
+def _sample(samples: Sequence[Sample], sampler: Proposer, renderer: Renderer, reward: Reward, mode: SampledMode,
+            batch_size: int, seed: int, out: Path, console: Console) -> dict[str, Any]:
+    """The sampled completions of every reference into its sample and sampled.jsonl; the summary block."""
+    console.print(f"sampling {mode.k} completions per reference at temperature {mode.temperature:g}")
+    references = [s.reference for s in samples]
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task(f"sampling (k={mode.k})", total=len(references))
+        groups = sample_completions(references, sampler, renderer, reward, mode, batch_size, seed,
+                                    advance=lambda n: progress.advance(task, n))
+    for item, group in zip(samples, groups, strict=True):
+        item.sampled = group
+    atomic_write_text(out / SAMPLED, "".join(json.dumps({"id": ref.id, "candidates": group.candidates}) + "\n"
+                                             for ref, group in zip(references, groups, strict=True)))
+    return summarize(groups, mode, seed)
 
 
 def _render(renderer: Renderer, predictions: Sequence[Prediction]) -> list[RenderResult | None]:
