@@ -16,8 +16,9 @@ from PIL import Image
 from widget2code.evaluation.metrics import BENCH_METRICS, BENCH_NEED_LPIPS, BENCH_NEED_OCR
 from widget2code.evaluation.predictors import TsxDirPredictor, build_predictor
 from widget2code.evaluation.references import from_manifest
-from widget2code.evaluation.results import Summary
+from widget2code.evaluation.results import RunResults, Summary, paired_differences
 from widget2code.evaluation.runner import compare, evaluate
+from widget2code.evaluation.stats import UnpairedRunsError
 from widget2code.inference.predictor import Prediction
 from widget2code.render import Renderer
 from widget2code.rewards.programmatic import ProgrammaticReward
@@ -102,11 +103,26 @@ def test_blank_and_constant_predictors(tmp_path: Path, dataset: Path, renderer: 
                         renderer, reward, tmp_path / "same-run", report=False)
     gap = constant.conditioning_gap
     assert abs(gap["value"]) < 0.02 and gap["low"] <= 0 <= gap["high"]
-    table = compare({"oracle": oracle_run[0], "blank": blank, "same": constant})
+    table = compare({"oracle": oracle_run[1], "blank": tmp_path / "blank-run", "same": tmp_path / "same-run"})
     rows = {row[0]: row for row in table.rows}
-    assert table.columns == ["metric", "oracle", "blank", "same", "Δ blank − oracle", "Δ same − oracle"]
+    assert table.columns == ["metric", "oracle", "blank", "same", "Δ blank − oracle", "95 % CI (paired)",
+                             "Δ same − oracle", "95 % CI (paired)"]
     assert rows["reward"][4] == pytest.approx(blank.metrics["reward"] - 1.0)
-    assert rows["widget2code/LPIPS"][1:] == [None] * 5
+    assert rows["render_success_rate"][4:6] == [0.0, "[+0.000, +0.000]"]  # all render in both runs
+    assert rows["widget2code/LPIPS"][1:] == [None] * 7
+    assert rows["conditioning_gap"][5] is None  # no per-reference values: the difference of the values only
+    # The blank widget scores lower than the oracle on every reference: the whole interval is below 0.
+    paired = paired_differences(RunResults.load(oracle_run[1]), RunResults.load(tmp_path / "blank-run"))
+    assert paired["reward"].value == pytest.approx(rows["reward"][4]) and paired["reward"].high < 0
+    assert rows["reward"][5] == f"[{paired['reward'].low:+.3f}, {paired['reward'].high:+.3f}]"
+    assert "sampled/reward" not in paired and "sampled/reward" not in rows  # greedy-only runs
+
+
+def test_runs_over_different_references_do_not_compare(oracle_run: tuple[Summary, Path]) -> None:
+    oracle = RunResults.load(oracle_run[1])
+    fewer = RunResults(oracle.summary, {ref_id: row for ref_id, row in oracle.rows.items() if ref_id <= "0003"})
+    with pytest.raises(UnpairedRunsError, match="only in the baseline: 0004, 0005; only in the other run: none"):
+        compare({"all": oracle, "fewer": fewer})
 
 
 def test_a_missing_prediction_is_a_failure_never_dropped(tmp_path: Path, dataset: Path, renderer: Renderer,

@@ -7,9 +7,13 @@ official GT layout), `samples.jsonl` (one row per reference: render outcome, rew
 `summary.json` and `report/index.html`. With `sampled=SampledMode(k, temperature)` each reference also
 gets k sampled completions (`evaluation.sampled`): their mean reward, render rate and best reward in
 its samples.jsonl row (`sampled_reward`, `sampled_render_rate`, `sampled_best_reward`), the candidates
-in `sampled.jsonl`, and summary.json's `sampled` block with bootstrap intervals. A rerun into the same directory keeps the finished predictions
-(`resume=True`), so an interrupted model run goes on where it stopped; rendering is cached by the
-renderer and scoring is redone.
+in `sampled.jsonl`, and summary.json's `sampled` block with bootstrap intervals.
+
+A rerun into the same directory keeps the finished greedy predictions (`resume=True`), so an
+interrupted model run goes on where it stopped; rendering is cached by the renderer, scoring is
+redone, and the sampled completions are drawn again (seeded: the same ones).
+
+    table = compare({"sft": SFT_RUN_DIR, "grpo": GRPO_RUN_DIR})   # paired differences, 95 % intervals
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from widget2code.evaluation.gap import conditioning_gap
 from widget2code.evaluation.metrics import MetricSet, Pair, mean, render_success_rate
 from widget2code.evaluation.references import Reference
 from widget2code.evaluation.report import Table
-from widget2code.evaluation.results import SAMPLES, SUMMARY, Sample, Summary
+from widget2code.evaluation.results import SAMPLES, SUMMARY, RunResults, Sample, Summary, paired_differences
 from widget2code.evaluation.run_report import write_run_report
 from widget2code.evaluation.sampled import (
     SAMPLED,
@@ -38,6 +42,7 @@ from widget2code.evaluation.sampled import (
     sampling_proposer,
     summarize,
 )
+from widget2code.evaluation.stats import Interval
 from widget2code.files import atomic_write_text
 from widget2code.inference.predictor import Prediction, Predictor, Proposer
 from widget2code.render import Renderer, RenderResult
@@ -187,22 +192,43 @@ def _breakdowns(samples: Sequence[Sample]) -> dict[str, dict[str, dict[str, Any]
     return breakdowns
 
 
-def compare(summaries: Mapping[str, Summary], metrics: Sequence[str] | None = None) -> Table:
-    """A table of runs side by side (first run = baseline) with each later run's difference to it."""
-    if len(summaries) < 2:
-        raise ValueError(f"compare needs at least two runs, got {len(summaries)}")
-    labels = list(summaries)
-    runs = list(summaries.values())
-    names = list(metrics) if metrics is not None else list(dict.fromkeys(n for s in runs for n in s.metrics))
+def compare(runs: Mapping[str, RunResults | str | os.PathLike[str]], metrics: Sequence[str] | None = None,
+            seed: int = 0) -> Table:
+    """Runs side by side (run directories or `RunResults`; the first is the baseline) with each later
+    run's difference to it: paired over the same references with a bootstrap 95 % interval wherever
+    both runs have a value per reference (greedy and sampled reward and render rate, per-sample
+    metrics), else the difference of the means. Runs over different references raise
+    `UnpairedRunsError`, naming the ids."""
+    if len(runs) < 2:
+        raise ValueError(f"compare needs at least two runs, got {len(runs)}")
+    labels = list(runs)
+    loaded = [run if isinstance(run, RunResults) else RunResults.load(run) for run in runs.values()]
+    summaries = [run.summary for run in loaded]
+    names = list(metrics) if metrics is not None else list(dict.fromkeys(n for s in summaries for n in s.metrics))
     rows: list[tuple[str, list[float | None]]] = [
-        ("render_success_rate", [s.render_success_rate for s in runs]),
-        ("conditioning_gap", [s.conditioning_gap.get("value") for s in runs]),
-        *((name, [s.metrics.get(name) for s in runs]) for name in names),
+        ("render_success_rate", [s.render_success_rate for s in summaries]),
+        ("conditioning_gap", [s.conditioning_gap.get("value") for s in summaries]),
+        *((name, [s.metrics.get(name) for s in summaries]) for name in names),
     ]
-    columns = ["metric", *labels, *(f"Δ {label} − {labels[0]}" for label in labels[1:])]
+    if any(s.sampled is not None for s in summaries):
+        rows += [(f"sampled/{key}", [s.sampled[key]["value"] if s.sampled is not None else None for s in summaries])
+                 for key in ("reward", "render_success_rate", "best_of_k_reward")]
+    paired = [paired_differences(loaded[0], run, names, seed) for run in loaded[1:]]
+    columns = ["metric", *labels]
+    for label in labels[1:]:
+        columns += [f"Δ {label} − {labels[0]}", "95 % CI (paired)"]
     table_rows = []
     for name, values in rows:
-        base = values[0]
-        deltas = [None if v is None or base is None else v - base for v in values[1:]]
-        table_rows.append([name, *values, *deltas])
+        cells: list[object] = [name, *values]
+        for value, differences in zip(values[1:], paired, strict=True):
+            found = differences.get(name)
+            if found is not None:
+                cells += [found.value, _interval(found)]
+            else:
+                cells += [None if value is None or values[0] is None else value - values[0], None]
+        table_rows.append(cells)
     return Table(f"Runs compared (Δ against {labels[0]})", columns, table_rows)
+
+
+def _interval(interval: Interval) -> str | None:
+    return None if interval.low is None else f"[{interval.low:+.3f}, {interval.high:+.3f}]"
