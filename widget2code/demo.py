@@ -6,8 +6,10 @@
    then GRPO, each starting from the model the stage before exported;
 3. evaluation: the untrained model, and the model after each stage, on the held-out test split
    (`evaluation.runner.evaluate`: render rate, reward, conditioning gap with its 95 % interval, the
-   Widget2Code metrics), each with its own report;
-4. report: `report/index.html` comparing them, with the training curves and side-by-side samples.
+   Widget2Code metrics; for the trained stages also k completions sampled at GRPO's training
+   temperature, what GRPO optimises), each with its own report;
+4. report: `report/index.html` comparing them (each stage against the one before, paired over the same
+   screenshots with 95 % intervals), with the training curves and side-by-side samples.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import csv
 import json
 import time
 from collections.abc import Mapping
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +32,10 @@ from widget2code.data.pipeline import run as run_pipeline
 from widget2code.evaluation.plots import line_chart
 from widget2code.evaluation.references import from_manifest
 from widget2code.evaluation.report import Card, Report, Table
-from widget2code.evaluation.results import Summary
+from widget2code.evaluation.results import RunResults, paired_differences
 from widget2code.evaluation.runner import compare, evaluate
+from widget2code.evaluation.sampled import SampledMode
+from widget2code.evaluation.stats import Interval
 from widget2code.files import atomic_write_text
 from widget2code.inference.generate import SamplingConfig
 from widget2code.inference.model_predictor import ModelPredictor
@@ -108,7 +113,7 @@ def run(cfg: DictConfig, run_dir: Path, console: Console | None = None) -> Path:
     first = next(iter(stages.values()))
     models: dict[str, Any] = {"untrained": lambda: load_for_inference(instantiate(first.model))}
     models |= {name: (lambda c=c: trained_model(c)) for name, c in stages.items() if name in cfg.evaluate.stages}
-    summaries: dict[str, Summary] = {}
+    sampled = sampled_mode(cfg.evaluate.sampled, stages, console)
     metric_sets = [instantiate(m) for m in (cfg.evaluate.get("metrics") or {}).values() if m]
     with Renderer(settings=instantiate(cfg.renderer.settings), slots=1,
                   cache_dir=cfg.renderer.cache_dir) as renderer:
@@ -118,40 +123,82 @@ def run(cfg: DictConfig, run_dir: Path, console: Console | None = None) -> Path:
                 loaded.model, loaded.processor, renderer, reward, mode="single", name=name,
                 sampling=SamplingConfig(max_new_tokens=cfg.evaluate.max_new_tokens, do_sample=False),
                 image_size=first.data.image_size, pad_color=first.data.pad_color)
-            summaries[name] = evaluate(references, predictor, renderer, reward, run_dir / "eval" / name,
-                                       metric_sets=metric_sets, batch_size=cfg.evaluate.batch_size, resume=False, seed=cfg.seed,
-                                       gap_max_others=cfg.evaluate.gap_max_others,
-                                       description=f"{dataset_dir} (test split)", console=console)
-    _results_section(report, summaries, timings, run_dir)
+            evaluate(references, predictor, renderer, reward, run_dir / "eval" / name,
+                     metric_sets=metric_sets, batch_size=cfg.evaluate.batch_size, resume=False, seed=cfg.seed,
+                     gap_max_others=cfg.evaluate.gap_max_others, description=f"{dataset_dir} (test split)",
+                     console=console, sampled=sampled if name in cfg.evaluate.sampled.models else None)
+    runs = {name: RunResults.load(run_dir / "eval" / name) for name in models}
+    evaluated = [name for name in cfg.evaluate.stages if name in runs]
+    paired = {(before, after): paired_differences(runs[before], runs[after], seed=cfg.seed)
+              for before, after in pairwise(evaluated)}
+    _results_section(report, runs, paired, timings, run_dir)
     _curves_section(report, stages)
     path = report.write()
-    console.print(_results_table(summaries))
+    console.print(_results_table(runs))
+    if paired:
+        console.print(_paired_table(paired))
     console.print(f"[green]demo finished in {time.perf_counter() - started:.0f} s; report: {path}")
     return path
 
 
-def _results_table(summaries: Mapping[str, Summary]) -> Table:
+def sampled_mode(settings: DictConfig, stages: Mapping[str, DictConfig], console: Console) -> SampledMode | None:
+    """`settings.k` sampled completions per screenshot at the temperature and top_p GRPO trains with: the
+    settings' own, else the (last) GRPO stage's `module.grpo` values. None when k is 0."""
+    if not settings.k:
+        return None
+    grpo = [c.module.grpo for c in stages.values() if OmegaConf.select(c, "module.grpo.temperature") is not None]
+    if not grpo and (settings.temperature is None or settings.top_p is None):
+        console.print("no GRPO stage: sampled decoding at GRPO's default temperature 1.0 and top_p 1.0")
+    temperature = settings.temperature if settings.temperature is not None else grpo[-1].temperature if grpo else 1.0
+    top_p = settings.top_p if settings.top_p is not None else grpo[-1].top_p if grpo else 1.0
+    return SampledMode(k=settings.k, temperature=temperature, top_p=top_p)
+
+
+def _results_table(runs: Mapping[str, RunResults]) -> Table:
     rows = []
-    for name, summary in summaries.items():
-        gap = summary.conditioning_gap
+    for name, run in runs.items():
+        summary, sampled = run.summary, run.summary.sampled or {}
         rows.append([name, f"{summary.render_success_rate:.0%}", _fmt(summary.metrics.get("reward")),
-                     f"{_fmt(gap.get('value'))} [{_fmt(gap.get('low'))}, {_fmt(gap.get('high'))}]"])
-    return Table("Held-out test split", ["model", "renders", "mean reward", "conditioning gap [95 % CI]"], rows)
+                     f"{sampled['render_success_rate']['value']:.0%}" if sampled else "—",
+                     _with_interval(sampled.get("reward")), _fmt((sampled.get("best_of_k_reward") or {}).get("value")),
+                     _with_interval(summary.conditioning_gap)])
+    k = next((run.summary.sampled["k"] for run in runs.values() if run.summary.sampled), "k")
+    return Table("Held-out test split (greedy, then sampled)", [
+        "model", "renders", "mean reward", "sampled renders", "sampled reward [95 % CI]", f"best-of-{k}",
+        "conditioning gap [95 % CI]"], rows)
 
 
-def _results_section(report: Report, summaries: Mapping[str, Summary], timings: Mapping[str, float],
+def _paired_table(paired: Mapping[tuple[str, str], Mapping[str, Interval]]) -> Table:
+    names = {"reward": "greedy reward", "sampled/reward": "sampled reward",
+             "render_success_rate": "greedy renders", "sampled/render_success_rate": "sampled renders"}
+    return Table("Paired differences over the same screenshots (Δ [95 % CI], references resampled in pairs)",
+                 ["", *names.values()],
+                 [[f"{after.upper()} − {before.upper()} (paired)",
+                   *(_with_interval(differences[key].as_dict(), signed=True) if key in differences else "—"
+                     for key in names)]
+                  for (before, after), differences in paired.items()])
+
+
+def _results_section(report: Report, runs: Mapping[str, RunResults],
+                     paired: Mapping[tuple[str, str], Mapping[str, Interval]], timings: Mapping[str, float],
                      run_dir: Path) -> None:
     section = report.section(
-        "Results", "Each model writes code for every held-out screenshot (greedy). The conditioning gap is a "
-        "prediction's reward against its own screenshot minus its mean reward against the others: about 0 for "
-        "a model that writes the same widget whatever it sees, positive for one that looks. Each model's own "
-        "report (metric table, histograms, best and worst samples) is linked below.")
-    section.tables.append(_results_table(summaries))
-    if len(summaries) > 1:
-        section.tables.append(compare(summaries))
+        "Results", "Each model writes code for every held-out screenshot, greedy, and (for the trained stages) "
+        "samples several more at GRPO's training temperature: the sampled reward, the mean over those samples, "
+        "is what GRPO maximises; best-of-k keeps each screenshot's best sample. Differences between stages are "
+        "paired: each screenshot's score under one model minus under the other, with a bootstrap interval over "
+        "screenshots. The conditioning gap is a prediction's reward against its own screenshot minus its mean "
+        "reward against the others: about 0 for a model that writes the same widget whatever it sees, positive "
+        "for one that looks. Each model's own report (metric table, histograms, best and worst samples) is "
+        "linked below.")
+    section.tables.append(_results_table(runs))
+    if paired:
+        section.tables.append(_paired_table(paired))
+    if len(runs) > 1:
+        section.tables.append(compare(runs))
     section.tables.append(Table("Training stages", ["stage", "seconds"], [[k, round(v)] for k, v in timings.items()]))
     section.tables.append(Table("Per-model reports", ["model", "report"], [
-        [name, str((run_dir / "eval" / name / "report" / "index.html").relative_to(run_dir))] for name in summaries]))
+        [name, str((run_dir / "eval" / name / "report" / "index.html").relative_to(run_dir))] for name in runs]))
 
 
 def _curves_section(report: Report, stages: Mapping[str, DictConfig]) -> None:
@@ -167,5 +214,14 @@ def _curves_section(report: Report, stages: Mapping[str, DictConfig]) -> None:
                 figures={"config": OmegaConf.select(cfg, "task_name")}))
 
 
-def _fmt(value: float | None) -> str:
-    return "—" if value is None else f"{value:.3f}"
+def _fmt(value: float | None, signed: bool = False) -> str:
+    return "—" if value is None else f"{value:+.3f}" if signed else f"{value:.3f}"
+
+
+def _with_interval(block: Mapping[str, Any] | None, signed: bool = False) -> str:
+    """value [low, high] from a {value, low, high} block (— where there is none)."""
+    if not block or block.get("value") is None:
+        return "—"
+    if block.get("low") is None:
+        return _fmt(block["value"], signed)
+    return f"{_fmt(block['value'], signed)} [{_fmt(block['low'], signed)}, {_fmt(block['high'], signed)}]"
