@@ -10,7 +10,7 @@ PACKAGE = ROOT / "widget2code"
 
 #: Top-level part of the package -> its floor. A module may import its own floor or below.
 FLOORS = {
-    "files": 0, "task": 0, "entry": 0, "__init__": 0, "render": 0, "llm": 0,
+    "files": 0, "task": 0, "entry": 0, "quiet": 0, "banner": 0, "__init__": 0, "render": 0, "llm": 0,
     "models": 1, "rewards": 1,
     "data": 2, "inference": 2,
     "training": 3, "evaluation": 3,
@@ -22,7 +22,7 @@ FORBIDDEN = {
     ("data", "inference"),
     ("evaluation", "training"),
 }  # fmt: skip
-GROUND = {"files", "task", "entry", "__init__"}
+GROUND = {"files", "task", "entry", "quiet", "banner", "__init__"}
 
 
 def _part(module: str) -> str | None:

@@ -27,6 +27,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from rich.console import Console
 
+from widget2code.banner import demo_banner
 from widget2code.data.manifest import read_manifest
 from widget2code.data.pipeline import run as run_pipeline
 from widget2code.evaluation.plots import line_chart
@@ -76,6 +77,7 @@ def curve(csv_path: Path, metric: str) -> list[tuple[int, float]]:
 
 def run(cfg: DictConfig, run_dir: Path, console: Console | None = None) -> Path:
     console = console or Console()
+    console.print(demo_banner(cfg), markup=False, highlight=False, soft_wrap=True)
     started = time.perf_counter()
     report = Report(run_dir / "report", title="widget2code demo: a tiny VLM learns to see, on a CPU")
 

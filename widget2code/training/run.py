@@ -21,6 +21,7 @@ from lightning.pytorch.callbacks import ProgressBar
 from lightning.pytorch.loggers import Logger
 from omegaconf import DictConfig, OmegaConf
 
+from widget2code.banner import training_banner
 from widget2code.data.manifest import MANIFEST
 from widget2code.data.pipeline import run as build_dataset
 from widget2code.models.adapters import attach_adapters
@@ -76,6 +77,7 @@ def checkpoint_path(cfg: DictConfig) -> str | None:
 
 def train(cfg: DictConfig) -> dict[str, float]:
     """Run the configured training; returns the final metrics (train, val and test) as floats."""
+    print(training_banner(cfg), flush=True)
     if cfg.get("seed") is not None:
         L.seed_everything(cfg.seed, workers=True)
     ckpt_path = checkpoint_path(cfg)
