@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Chromium renders the widgets; the fonts decide their pixels, so they are part of the setup.
-APT_PACKAGES := chromium fonts-liberation fonts-noto-color-emoji fonts-dejavu-core nodejs npm
+APT_PACKAGES := chromium chromium-headless-shell fonts-liberation fonts-noto-color-emoji fonts-dejavu-core nodejs npm
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := render/node_modules/.installed
 

@@ -285,16 +285,14 @@
   window.fetch = () => Promise.reject(new TypeError("Failed to fetch: the renderer is offline"));
   window.alert = window.confirm = window.prompt = window.print = () => undefined;
 
-  // Navigation away is cancelled and remembered (the render then fails as `runtime`), so it can never
-  // race the screenshot; only the renderer's own reload, which gives the page its next document, goes.
-  const navigations = [];
-  let reloading = false;
-  window.navigation?.addEventListener("navigate", (event) => {
-    event.stopImmediatePropagation();
-    if (reloading || event.destination.sameDocument) return;
-    navigations.push(String(event.destination.url).slice(0, 200));
-    if (event.cancelable) event.preventDefault();
-  });
+  // Leaving the page is remembered the moment it is tried (the render then fails as `runtime`), so it never
+  // races the screenshot. A widget's frame has an opaque origin, where the Navigation API reports nothing:
+  // form submissions are caught and cancelled here; links and `location` changes announce themselves with
+  // `beforeunload` (the page's CSP then stops them: a frame may not be navigated anywhere).
+  let navigations = 0;
+  window.addEventListener("beforeunload", () => { navigations++; });
+  window.addEventListener("submit", (event) => { navigations++; event.preventDefault(); }, true);
+  HTMLFormElement.prototype.submit = function submit() { navigations++; };
 
   Object.defineProperty(window, "__W2C_CLOCK__", {
     value: Object.freeze({
@@ -303,8 +301,7 @@
       now: () => now,
       realNow: realPerformanceNow,
       sleep: (ms) => new Promise((resolve) => realSetTimeout(resolve, ms)),
-      navigations: () => navigations.slice(),
-      reload: () => { reloading = true; realSetTimeout(() => location.reload(), 0); },
+      navigated: () => navigations > 0,
     }),
     configurable: false,
     writable: false,
