@@ -212,8 +212,7 @@ class GRPOModule(PolicyModule):
         s = self.settings
         datamodule = self.trainer.datamodule if self._trainer is not None else None
         rows = datamodule.batch_size * s.group_size if datamodule else s.mini_batch_size
-        mini_batches = math.ceil(rows / s.mini_batch_size)
-        return s.num_iterations * math.ceil(mini_batches / s.gradient_accumulation)
+        return s.num_iterations * math.ceil(rows / (s.mini_batch_size * s.gradient_accumulation))
 
     def total_optimizer_steps(self) -> int:
         if self.trainer.max_steps and self.trainer.max_steps > 0:
@@ -333,16 +332,23 @@ class GRPOModule(PolicyModule):
         return torch.cat(parts)
 
     def _windows(self, experiences: list[Experience]) -> Iterator[list[Experience]]:
-        """μ passes of shuffled mini-batches (each within one experience), grouped into the accumulation
-        windows of one optimizer step each."""
+        """μ passes over the experiences: each one's rows shuffled and cut into mini-batches (a mini-batch
+        lies within one experience), the mini-batches shuffled and packed into optimizer steps of
+        `mini_batch_size × gradient_accumulation` rows each (the last one of a pass may be smaller)."""
         s = self.settings
+        step_rows = s.mini_batch_size * s.gradient_accumulation
         for _ in range(s.num_iterations):
             mini_batches = [e.rows(order[i:i + s.mini_batch_size].sort().values)
                             for e in experiences for order in [torch.randperm(len(e))]
                             for i in range(0, len(e), s.mini_batch_size)]
-            mini_batches = [mini_batches[i] for i in torch.randperm(len(mini_batches)).tolist()]
-            for i in range(0, len(mini_batches), s.gradient_accumulation):
-                yield mini_batches[i:i + s.gradient_accumulation]
+            window: list[Experience] = []
+            for index in torch.randperm(len(mini_batches)).tolist():
+                window.append(mini_batches[index])
+                if sum(map(len, window)) >= step_rows:
+                    yield window
+                    window = []
+            if window:
+                yield window
 
     def _optimise(self, experiences: list[Experience]) -> dict[str, float]:
         s = self.settings
@@ -355,6 +361,7 @@ class GRPOModule(PolicyModule):
             # dapo: tokens of the whole step, averaged over ranks (TRL: the global count / processes)
             tokens = self.trainer.strategy.reduce(torch.tensor(float(sum(e.tokens() for e in window)),
                                                                device=self.device), reduce_op="mean")
+            rows = sum(map(len, window))
             for index, mini_batch in enumerate(window):
                 last = index == len(window) - 1
                 with nullcontext() if last else self._no_sync():
@@ -365,7 +372,8 @@ class GRPOModule(PolicyModule):
                         max_completion_length=s.max_new_tokens, num_items_in_batch=max(float(tokens), 1.0),
                         importance_sampling_level=s.importance_sampling_level,
                         kl_ratio_correction=s.kl_ratio_correction, entropy=entropy)
-                    self.manual_backward(loss if s.loss_type == "dapo" else loss / len(window))
+                    # each mini-batch weighs its share of the step's rows (dapo's normaliser does it per token)
+                    self.manual_backward(loss if s.loss_type == "dapo" else loss * len(mini_batch) / rows)
                 totals.update({"loss": float(loss.detach()), **stats})
                 count += 1
             if s.max_grad_norm is not None:
