@@ -28,6 +28,7 @@ from widget2code.models.adapters import attach_adapters
 from widget2code.models.factory import LoadedModel
 from widget2code.training.base import PolicyModule
 from widget2code.training.callbacks import AdapterExport
+from widget2code.training.wandb_login import finish_wandb_runs, wandb_login_problem
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,8 @@ def checkpoint_path(cfg: DictConfig) -> str | None:
 
 def train(cfg: DictConfig) -> dict[str, float]:
     """Run the configured training; returns the final metrics (train, val and test) as floats."""
+    if problem := wandb_login_problem(cfg.get("logger")):
+        raise TrainConfigError(problem)
     print(training_banner(cfg), flush=True)
     if cfg.get("seed") is not None:
         L.seed_everything(cfg.seed, workers=True)
@@ -114,6 +117,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
         best = getattr(trainer.checkpoint_callback, "best_model_path", "") or None
         trainer.test(module, datamodule=datamodule, ckpt_path=best if cfg.get("train", True) else ckpt_path)
         metrics |= scalar_metrics(trainer)
+    finish_wandb_runs(loggers)
     return metrics
 
 
