@@ -1,8 +1,9 @@
 // Evaluated in a fresh page: load the widget's CSS and JS, mount it, run the virtual clock (clock.js),
-// wait for pending Suspense boundaries, measure the widget's box.
+// wait for pending Suspense boundaries, measure the widget's box: what it rendered (capture "root"), or its first
+// element alone, overflow cut (capture "element", as the official Widget2Code renderer screenshots a widget).
 // Returns {box: [x, y, width, height]} or {kind, message} with kind in runtime | no_component | empty | timeout.
 async ([js, css, options]) => {
-  const { component, virtualTimeMs, deadlineMs } = options;
+  const { component, virtualTimeMs, deadlineMs, capture } = options;
   const clock = window.__W2C_CLOCK__;
   const started = clock.realNow();
   const describe = (err) => {
@@ -90,10 +91,13 @@ async ([js, css, options]) => {
       animation.currentTime = clock.now();
     } catch { /* already gone */ }
   }
-  const rect = container.getBoundingClientRect();
-  const width = Math.max(rect.width, container.scrollWidth);
-  const height = Math.max(rect.height, container.scrollHeight);
   if (!container.firstChild) return { kind: "empty", message: "the component rendered nothing" };
+  const element = capture === "element";
+  const target = element ? container.firstElementChild : container;
+  if (!target) return { kind: "empty", message: "the component rendered no element, only text" };
+  const rect = target.getBoundingClientRect();
+  const width = element ? rect.width : Math.max(rect.width, container.scrollWidth);
+  const height = element ? rect.height : Math.max(rect.height, container.scrollHeight);
   if (width < 1 || height < 1) {
     const hint = width < 1 && height >= 1 ? ": a width given only in percent (w-full, ResponsiveContainer width=\"100%\") "
       + "has no parent width to fill here; give the widget a width" : "";

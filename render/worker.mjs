@@ -14,8 +14,10 @@
 //
 // How each library reaches the page (measured: moving a 700 kB bundle into a page costs ~160 ms per render):
 // - lucide-react and react-icons/* are tree-shaken into the widget's own JS (a few kB per icon set used);
-// - recharts is too big to bundle per widget: it is prebuilt once and loaded by Chromium into the pages of
-//   a separate warm pool, so only widgets that import it pay for it;
+// - recharts, echarts and echarts-for-react are too big to bundle per widget: each is prebuilt once and loaded
+//   by Chromium into the pages of a separate warm pool, so only widgets that use it pay for it;
+// - a profile's globals (the official Widget2Code renderer's `Recharts.AreaChart`, `<ReactECharts>`, with no
+//   import) are imports the worker adds for the free names a widget uses.
 // - shadcn components (render/shadcn) are compiled into the widget like its own code.
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
@@ -35,7 +37,7 @@ const require = createRequire(import.meta.url);
 
 // Prebuilt artefacts live in node_modules (so `npm ci` clears them), keyed by what decides their bytes:
 // the locked packages and how they are built (bump BUNDLE_FORMAT when changing buildLucide or library).
-const BUNDLE_FORMAT = "1";
+const BUNDLE_FORMAT = "2";
 const CACHE_KEY = createHash("sha256")
   .update(readFileSync(join(HERE, "package-lock.json")))
   .update(BUNDLE_FORMAT)
@@ -43,8 +45,10 @@ const CACHE_KEY = createHash("sha256")
   .slice(0, 16);
 const CACHE_DIR = join(HERE, "node_modules", ".cache", "widget2code");
 const LUCIDE_FILE = join(CACHE_DIR, `lucide-react.${CACHE_KEY}.mjs`);
-// Libraries served as prebuilt page bundles (window.__W2C_LIB__[name]) rather than bundled per widget.
-const PAGE_LIBRARIES = ["recharts", "tailwind-merge"];
+// Libraries served as prebuilt page bundles (window.__W2C_LIB__[name]) rather than bundled per widget, in the
+// order a page loads them; a library's page bundle reaches the ones it needs (NEEDS) as globals.
+const PAGE_LIBRARIES = ["recharts", "tailwind-merge", "echarts", "echarts-for-react"];
+const NEEDS = { "echarts-for-react": ["echarts"] };
 
 // Fonts decide pixels: map Tailwind's font stacks to fonts the setup installs, so renders are the
 // same on every machine that ran `make setup`, whatever else is installed.
@@ -100,6 +104,25 @@ async function buildLucide() {
   writeAtomic(LUCIDE_FILE, text);
 }
 
+// The page libraries a library needs (their bundles are loaded before its own) as globals.
+function neededAsGlobal(name) {
+  const needs = NEEDS[name] ?? [];
+  return {
+    name: "w2c-needed-global",
+    setup(build) {
+      build.onResolve({ filter: /.*/ }, (args) => (needs.includes(args.path) ? { path: args.path, namespace: "w2c-lib" } : undefined));
+      build.onLoad({ filter: /.*/, namespace: "w2c-lib" }, (args) => ({
+        contents: `module.exports = window.__W2C_LIB__[${JSON.stringify(args.path)}];`, loader: "js" }));
+    },
+  };
+}
+
+// A library's page bundle, in the order pages load them, with the libraries it needs before it.
+function withNeeds(names) {
+  const wanted = new Set(names.flatMap((name) => [...(NEEDS[name] ?? []), name]));
+  return PAGE_LIBRARIES.filter((name) => wanted.has(name));
+}
+
 const libraryCache = new Map();
 async function library(name) {
   if (!PAGE_LIBRARIES.includes(name)) throw new Error(`'${name}' is not a page library`);
@@ -107,17 +130,19 @@ async function library(name) {
   const jsPath = join(CACHE_DIR, `${name}.${CACHE_KEY}.js`);
   const exportsPath = join(CACHE_DIR, `${name}.${CACHE_KEY}.json`);
   if (!existsSync(jsPath) || !existsSync(exportsPath)) {
-    const names = await esbuild.build({
-      stdin: { contents: `export * from "${name}";`, loader: "js", resolveDir: HERE },
-      bundle: true, write: false, format: "esm", metafile: true, logLevel: "silent", plugins: [reactAsGlobal],
-    });
+    const plugins = [reactAsGlobal, neededAsGlobal(name)];
+    const exportsOf = (contents) => esbuild.build({ stdin: { contents, loader: "js", resolveDir: HERE },
+      bundle: true, write: false, format: "esm", metafile: true, logLevel: "silent", plugins })
+      .then((built) => Object.values(built.metafile.outputs)[0].exports, () => []);
+    // `export *` leaves the default export out: asked for apart (echarts-for-react's component is its default).
+    const names = [...await exportsOf(`export * from "${name}";`), ...await exportsOf(`export { default } from "${name}";`)];
     const bundle = await esbuild.build({
       stdin: { contents: `import * as M from "${name}"; (window.__W2C_LIB__ ||= {})[${JSON.stringify(name)}] = M;`,
         loader: "js", resolveDir: HERE },
       bundle: true, write: false, format: "iife", minify: true, target: "es2020", logLevel: "silent",
-      legalComments: "none", define: { "process.env.NODE_ENV": '"production"' }, plugins: [reactAsGlobal],
+      legalComments: "none", define: { "process.env.NODE_ENV": '"production"' }, plugins,
     });
-    writeAtomic(exportsPath, JSON.stringify(Object.values(names.metafile.outputs)[0].exports));
+    writeAtomic(exportsPath, JSON.stringify(names));
     writeAtomic(jsPath, bundle.outputFiles[0].text);
   }
   const entry = { js: readFileSync(jsPath, "utf8"), exports: JSON.parse(readFileSync(exportsPath, "utf8")) };
@@ -125,9 +150,11 @@ async function library(name) {
   return entry;
 }
 
-async function prepare() {
+// `prune`: also delete the artefacts of other package versions. Only `npm ci`/`npm install` (postinstall) prunes:
+// a renderer starting after a lock change must not pull the bundles from under one still running.
+async function prepare(prune = false) {
   mkdirSync(CACHE_DIR, { recursive: true });
-  for (const file of readdirSync(CACHE_DIR)) {  // artefacts of other package versions
+  for (const file of prune ? readdirSync(CACHE_DIR) : []) {
     if (!file.includes(`.${CACHE_KEY}.`)) rmSync(join(CACHE_DIR, file), { force: true });
   }
   if (!existsSync(LUCIDE_FILE)) await buildLucide();
@@ -193,11 +220,27 @@ function noShadcnModule(path) {
 const reactExports = Object.keys(require("react")).filter((k) => /^[A-Za-z_$][\w$]*$/.test(k));
 
 // An ESM face for a global, so a misspelt import is a compile error naming it, not `undefined` at run time.
-function globalModule(expression, names, withDefault) {
+// `defaultExport`: what `import X from` gives (React's default is the module itself), or null for none.
+function globalModule(expression, names, defaultExport) {
   const lines = [`const m = ${expression};`];
   for (const name of names) if (name !== "default") lines.push(`export const ${name} = m.${name};`);
-  if (withDefault) lines.push("export default m;");
+  if (defaultExport) lines.push(`export default ${defaultExport};`);
   return lines.join("\n");
+}
+
+// A profile's globals (profiles.json: name -> [module, "*" for the namespace or "default"]) are free names a
+// widget may use without importing them. The outline pass marks the free uses (esbuild's `define` replaces only
+// names the widget does not bind itself); for each, the bundle pass gets an import of the module under that name.
+const GLOBAL_PREFIX = "w2c-global:";
+const GLOBAL_MARK = "__w2c_global__";
+function globalMarks(profile) {
+  return Object.fromEntries(Object.keys(PROFILES[profile].globals ?? {}).map((name) => [name, GLOBAL_MARK + name]));
+}
+function withGlobals(text, profile, outlineCode) {
+  const imports = Object.entries(PROFILES[profile].globals ?? {})
+    .filter(([name]) => outlineCode.includes(GLOBAL_MARK + name))
+    .map(([name, [module, what]]) => `import ${what === "*" ? `* as ${name}` : name} from "${GLOBAL_PREFIX}${module}";`);
+  return imports.length ? `${text}\n${imports.join("\n")}\n` : text;  // after the code: its line numbers stay
 }
 
 function contractPlugin(state) {
@@ -209,6 +252,9 @@ function contractPlugin(state) {
       build.onLoad({ filter: /^widget$/, namespace: "w2c" }, () => ({ contents: state.source, loader: "tsx",
         resolveDir: HERE }));
       build.onResolve({ filter: /.*/ }, (args) => {
+        if (args.path.startsWith(GLOBAL_PREFIX)) {  // a profile global the widget uses: see withGlobals
+          return { path: args.path.slice(GLOBAL_PREFIX.length), namespace: "w2c-module" };
+        }
         if (args.namespace === "w2c" && args.importer === "widget" && !allows(state.profile, args.path)) {
           return { errors: [{ text: notAllowed(state.profile, args.path) }] };
         }
@@ -225,10 +271,10 @@ function contractPlugin(state) {
       build.onLoad({ filter: /.*/, namespace: "w2c-global" }, (args) => ({
         contents: `module.exports = ${REACT_GLOBALS[args.path]};`, loader: "js" }));
       build.onLoad({ filter: /.*/, namespace: "w2c-module" }, async (args) => {
-        if (args.path === "react") return { contents: globalModule(REACT_GLOBALS.react, reactExports, true), loader: "js" };
+        if (args.path === "react") return { contents: globalModule(REACT_GLOBALS.react, reactExports, "m"), loader: "js" };
         const { exports } = await library(args.path);
-        return { contents: globalModule(`window.__W2C_LIB__[${JSON.stringify(args.path)}]`, exports, false),
-          loader: "js" };
+        return { contents: globalModule(`window.__W2C_LIB__[${JSON.stringify(args.path)}]`, exports,
+          exports.includes("default") ? "m.default" : null), loader: "js" };
       });
     },
   };
@@ -354,6 +400,7 @@ async function compileWidget(source, profile) {
       outline = await esbuild.build({
         stdin: { contents: text, loader: "tsx", sourcefile: "widget.tsx" }, bundle: false, write: false,
         format: "esm", metafile: true, outdir: "out", jsx: "automatic", logLevel: "silent", tsconfigRaw: TSCONFIG,
+        define: globalMarks(profile),
       });
     } catch (err) {
       throw new CompileError("syntax", describe(err.errors ?? [{ text: String(err) }]));
@@ -365,7 +412,7 @@ async function compileWidget(source, profile) {
     }
     component = chooseComponent(exports, outline.outputFiles[0].text);
     const { state, context } = await contextFor(profile);
-    state.source = text;
+    state.source = withGlobals(text, profile, outline.outputFiles[0].text);
     state.entry = component === "default"
       ? 'import W from "w2c:widget"; window.__W2C_WIDGET__ = W;'
       : `import { ${component} as W } from "w2c:widget"; window.__W2C_WIDGET__ = W;`;
@@ -377,7 +424,7 @@ async function compileWidget(source, profile) {
     }
     js = result.outputFiles[0].text;
     const inputs = Object.keys(result.metafile.inputs);
-    libraries = PAGE_LIBRARIES.filter((name) => inputs.includes(`w2c-module:${name}`));
+    libraries = withNeeds(PAGE_LIBRARIES.filter((name) => inputs.includes(`w2c-module:${name}`)));
     localFiles = inputs.filter((p) => p.startsWith("shadcn/")).sort();
     source = text;
   } catch (err) {
@@ -385,6 +432,7 @@ async function compileWidget(source, profile) {
     throw err;
   }
   const t1 = performance.now();
+  if (PROFILES[profile].tailwind === false) return { ok: true, js, css: "", component, libraries, ms: { esbuild: t1 - t0, tailwind: 0 } };
   // A fresh compiler per widget: a shared one accumulates candidates and its output would depend on
   // which widgets came before.
   const theme = PROFILES[profile].theme;
@@ -429,7 +477,7 @@ async function closeAll() {
 
 if (process.argv.includes("--prepare")) {
   const t0 = performance.now();
-  const answer = await prepare();
+  const answer = await prepare(true);
   console.log(`widget2code: library bundles ready in ${answer.cache} (${Math.round(performance.now() - t0)} ms)`);
   await closeAll();
 } else {

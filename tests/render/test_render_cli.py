@@ -71,3 +71,15 @@ def test_import_profile_on_the_command_line(tmp_path: Path) -> None:
     line = json.loads(strict.stdout.strip().splitlines()[-1])
     assert line["error_kind"] == "import" and "'strict'" in line["message"]
     assert _cli(widget, "-o", tmp_path / "icon.png", "--imports", "everything").returncode == 2
+
+
+def test_the_official_renderer_s_page_on_the_command_line(tmp_path: Path) -> None:
+    widget = tmp_path / "official.jsx"
+    widget.write_text("export default function Widget() { const [w] = React.useState(300); "
+                      "return <div style={{ width: w, height: 100, background: '#fff' }} />; }")
+    done = _cli(widget, "-o", tmp_path / "official.png", "--imports", "widget2code", "--viewport", "1920x1080",
+                "--background", "#000000", "--margin", "0")
+    assert done.returncode == 0, done.stdout + done.stderr
+    line = json.loads(done.stdout.strip().splitlines()[-1])
+    assert (line["width"], line["height"]) == (300, 100)
+    assert _cli(widget, "-o", tmp_path / "x.png", "--viewport", "wide").returncode == 2

@@ -2,7 +2,9 @@
 
     python -m widget2code.render WIDGET.tsx -o OUT.png        # one JSON line; exit 0 rendered, 1 failed, 2 usage
     python -m widget2code.render --batch DIR --out DIR        # every .tsx/.jsx/.js, PNGs + results.jsonl + a summary
-    python -m widget2code.render --imports strict ...         # what a widget may import: default | strict | shadcn
+    python -m widget2code.render --imports strict ...         # what a widget may import: default | strict | shadcn | widget2code
+    python -m widget2code.render --imports widget2code --viewport 1920x1080 --background '#000000' --margin 0 W.jsx -o W.png
+                                                              # as the official Widget2Code renderer draws it
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--slots", type=int, default=1, help="renders in flight at once (default 1)")
     parser.add_argument("--cache-dir", type=Path, default=None, help="content-addressed render cache")
     defaults = RenderSettings()
+    parser.add_argument("--viewport", type=_viewport, default=(defaults.viewport_width, defaults.viewport_height),
+                        metavar="WxH", help="viewport in CSS pixels (default: %(default)s)")
     parser.add_argument("--scale", type=float, default=defaults.device_scale_factor, help="device scale factor")
     parser.add_argument("--background", default=defaults.background, help="page background (CSS colour)")
     parser.add_argument("--margin", type=int, default=defaults.margin, help="pixels kept around the widget")
@@ -43,6 +47,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--virtual-time", type=int, default=defaults.virtual_time_ms, metavar="MS",
                         help="virtual time run before the capture (default: %(default)s ms)")
     return parser
+
+
+def _viewport(text: str) -> tuple[int, int]:
+    width, _, height = text.lower().partition("x")
+    if not (width.isdigit() and height.isdigit()):
+        raise argparse.ArgumentTypeError(f"viewport must be WIDTHxHEIGHT in pixels, e.g. 1920x1080, got {text!r}")
+    return int(width), int(height)
 
 
 def _usage_error(parser: argparse.ArgumentParser, message: str) -> int:
@@ -69,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.batch is None and not args.widget.is_file():
         return _usage_error(parser, f"{source_path} is not a file")
     try:
-        settings = RenderSettings(device_scale_factor=args.scale, background=args.background, margin=args.margin,
+        settings = RenderSettings(viewport_width=args.viewport[0], viewport_height=args.viewport[1],
+                                  device_scale_factor=args.scale, background=args.background, margin=args.margin,
                                   timeout_s=args.timeout, import_profile=args.imports,
                                   virtual_time_ms=args.virtual_time)
     except ValueError as err:

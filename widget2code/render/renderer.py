@@ -12,10 +12,10 @@ Design (measured on a 2-core machine; see scripts/bench/render_throughput.py):
   pages. A render is then one CDP call in the frame (inject CSS and JS, mount, run the virtual clock
   of `render/clock.js`, measure) and one CDP screenshot of the page; both go to Chromium directly,
   not through Playwright's evaluate, which would inject its own script into every new realm.
-- Pages come in kinds, one warm pool each: the plain kind, and kinds whose documents also load a
-  prebuilt library (recharts) or React's development build. A widget draws a page of the kind its
-  compile result asks for, so only widgets that import a big library pay for loading it; a kind's
-  pool is made the first time a widget needs it.
+- Pages come in kinds, one warm pool each: the plain kind, and kinds whose documents also load
+  prebuilt libraries (recharts; echarts with echarts-for-react) or React's development build. A
+  widget draws a page of the kind its compile result asks for, so only widgets that use a big library
+  pay for loading it; a kind's pool is made the first time a widget needs it.
 - Compiling happens in the Node worker (`render/worker.mjs`), overlapping with painting.
 - Sandbox: every request leaves through a route that serves only the page itself and aborts the
   rest; the page's CSP (which the widget's frame inherits) forbids fetch, frames, workers and remote
@@ -52,7 +52,7 @@ from widget2code.render.cache import RenderCache, cache_key
 from widget2code.render.compiler import AsyncCompiler, CompileResult, RendererSetupError
 from widget2code.render.loop import LoopThread
 from widget2code.render.result import ErrorKind, RenderResult
-from widget2code.render.settings import RENDER_DIR, RenderSettings
+from widget2code.render.settings import IMPORT_PROFILES, RENDER_DIR, RenderSettings
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,13 @@ CHROMIUM_ARGS = (
     "--mute-audio",
 )
 _PAGE_TEMPLATE = (RENDER_DIR / "page.html").read_text(encoding="utf-8")
+#: CSS animations and transitions, by a profile's `motion`: off, or shown finished at their last frame at once.
+MOTION = {
+    "none": "animation: none !important; transition: none !important;",
+    "finished": "animation-delay: -1ms !important; animation-duration: 1ms !important; animation-iteration-count: 1 "
+                "!important; animation-fill-mode: forwards !important; transition-delay: -1ms !important; "
+                "transition-duration: 1ms !important;",
+}
 _MOUNT_SCRIPT = (RENDER_DIR / "mount.js").read_text(encoding="utf-8")
 _CLOCK_SCRIPT = (RENDER_DIR / "clock.js").read_text(encoding="utf-8")
 #: A page kind: the prebuilt libraries its documents load, plus DEV_REACT for React's development build.
@@ -101,6 +108,13 @@ def _renderer_files() -> bytes:
     names = ["worker.mjs", "page.html", "mount.js", "clock.js", "profiles.json", "package-lock.json"]
     files = [RENDER_DIR / name for name in names] + sorted((RENDER_DIR / "shadcn").rglob("*.*"))
     return b"".join(path.read_bytes() for path in files) + _NEW_FRAME.encode()
+
+
+def page_html(settings: RenderSettings) -> str:
+    """The widget's document for these settings: background, margin, and how its profile shows motion."""
+    motion = MOTION[IMPORT_PROFILES[settings.import_profile].get("motion", "none")]
+    return (_PAGE_TEMPLATE.replace("__BACKGROUND__", settings.background).replace("__MARGIN__", str(settings.margin))
+            .replace("__MOTION__", motion))
 
 
 def _png_size(png: bytes) -> tuple[int, int]:
@@ -181,8 +195,7 @@ class Renderer:
                                      "chromium-headless-shell and chromium) or pass chromium=PATH")
         await self.compiler.start()
         self._vendor_js[False] = await self.compiler.vendor_js()
-        self._page_html = (_PAGE_TEMPLATE.replace("__BACKGROUND__", self.settings.background)
-                           .replace("__MARGIN__", str(self.settings.margin)))
+        self._page_html = page_html(self.settings)
         self._playwright = await async_playwright().start()
         self._pools = {(): asyncio.Queue()}
         self._busy = asyncio.Semaphore(self.slots)
@@ -253,16 +266,24 @@ class Renderer:
     # -- pages -----------------------------------------------------------------------------------
 
     async def _init_script(self, kind: PageKind) -> str:
-        """What Chromium runs first in every document of a page of this kind: clock, React, libraries."""
+        """What Chromium runs first in every document of a page of this kind: clock, React, libraries.
+
+        The libraries run once the document is parsed (still before it has loaded, so before any widget):
+        some read the document as they start (zrender, under echarts, reads `document.documentElement`).
+        """
         dev = DEV_REACT in kind
         if dev not in self._vendor_js:
             self._vendor_js[dev] = await self.compiler.vendor_js(dev=dev)
-        parts = [_CLOCK_SCRIPT, self._vendor_js[dev]]
+        libraries = []
         for name in kind:
             if name != DEV_REACT:
                 if name not in self._library_js:
                     self._library_js[name] = await self.compiler.library_js(name)
-                parts.append(self._library_js[name])
+                libraries.append(self._library_js[name])
+        parts = [_CLOCK_SCRIPT, self._vendor_js[dev]]
+        if libraries:
+            parts.append('document.addEventListener("DOMContentLoaded", () => {\n' + ";\n".join(libraries)
+                         + '\n}, { once: true })')
         return ";\n".join(parts)
 
     def _fill(self, kind: PageKind) -> None:
@@ -430,11 +451,12 @@ class Renderer:
     async def _paint(self, compiled: CompileResult, timings: dict[str, float], dev: bool = False) -> RenderResult:
         s = self.settings
         t0 = time.perf_counter()
-        slot = await self._take_slot(tuple(sorted(compiled.libraries)) + ((DEV_REACT,) if dev else ()))
+        slot = await self._take_slot(tuple(compiled.libraries) + ((DEV_REACT,) if dev else ()))
         t1 = time.perf_counter()
         timings["wait_page"] = (t1 - t0) * 1000
         timings["queue"] += timings["wait_page"]
         options = {"component": compiled.component or "default", "virtualTimeMs": s.virtual_time_ms,
+                   "capture": IMPORT_PROFILES[s.import_profile].get("capture", "root"),
                    # the page gives up on pending Suspense boundaries in time to say so itself
                    "deadlineMs": max(100.0, s.timeout_s * 1000 - 750)}
         healthy = False

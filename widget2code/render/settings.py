@@ -27,8 +27,9 @@ class RenderSettings:
     timeout_s: float = 5.0
     #: V8 heap cap per page: a widget that allocates past it crashes its page, not the machine.
     max_heap_mb: int = 256
-    #: What a widget may import: `default` (react, lucide-react, recharts, react-icons/*), `strict`
-    #: (react only) or `shadcn` (default plus bundled @/components/ui/* and shadcn's theme).
+    #: What a widget may import: `default` (react, lucide-react, recharts, react-icons/*, echarts; the official
+    #: renderer's globals too), `strict` (react only), `shadcn` (default plus bundled @/components/ui/* and
+    #: shadcn's theme) or `widget2code` (the official Widget2Code renderer's page: its globals, no Tailwind).
     import_profile: str = "default"
     #: Virtual time run before the capture: timers and animation frames due within it fire, later ones never.
     virtual_time_ms: int = 2000
