@@ -6,6 +6,8 @@
 - `metrics`: render success, the programmatic components, CLIP, the official Widget2Code metric set;
 - `stats`: means with a bootstrap interval over references, alone or paired between two runs;
 - `gap`: the conditioning gap with its bootstrap interval;
-- `results`: `Sample` (one row per reference) and `Summary` (summary.json), what a run produces;
+- `sampled`: k completions per reference at the training temperature (what GRPO optimises);
+- `results`: `Sample` (one row per reference) and `Summary` (summary.json), what a run produces, read
+  back as `RunResults`; `paired_differences` between two runs over the same references;
 - `runner`: `evaluate(...) -> Summary` and `compare(...)`; `run_report`, `report`, `plots`: the HTML report.
 """

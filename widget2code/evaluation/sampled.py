@@ -74,8 +74,8 @@ def sampling_proposer(predictor: Predictor, mode: SampledMode) -> Proposer:
 
 
 def sample_completions(references: Sequence[Reference], proposer: Proposer, renderer: Renderer, reward: Reward,
-           mode: SampledMode, batch_size: int = 8, seed: int = 0,
-           advance: Callable[[int], object] = lambda n: None) -> list[SampledGroup]:
+                       mode: SampledMode, batch_size: int = 8, seed: int = 0,
+                       advance: Callable[[int], object] = lambda n: None) -> list[SampledGroup]:
     """`mode.k` completions per reference, rendered and scored in one batch per `batch_size` references."""
     groups: list[SampledGroup] = []
     for start in range(0, len(references), batch_size):
