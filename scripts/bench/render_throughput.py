@@ -16,7 +16,8 @@ Prints one JSON line with
   naive       a fresh Node compile and a fresh Chromium per render (what a simple script does);
   cache_hits  re-rendering the same sources from the disk cache;
   libraries   the current pool, one render at a time, on widgets importing nothing (`plain`), icons
-              (`icons`) and recharts charts (`recharts`), in alternating blocks;
+              (`icons`), recharts charts (`recharts`) and ECharts charts written for the official
+              renderer (`echarts`: `<ReactECharts>` as a global), in alternating blocks;
   load_avg    the machine's 1-minute load average at the start and the end (other work on the machine
               slows both paths; the ratios and the CPU per render are what to compare between runs).
 """
@@ -83,6 +84,29 @@ export default function Chart{i}() {{
     <div className="w-80 rounded-2xl bg-white p-4 shadow">
       <p className="text-sm font-medium text-slate-500">Metric {i}</p>
       <div className="h-40"><ResponsiveContainer width="100%" height="100%">{chart}</ResponsiveContainer></div>
+    </div>
+  );
+}}
+""")
+    return sources
+
+
+def echarts_widgets(count: int) -> list[str]:
+    """ECharts cards written for the official renderer: `<ReactECharts option>` with no import, default animations."""
+    kinds = ["bar", "line", "pie", "scatter"]
+    sources = []
+    for i in range(count):
+        values = [(i * 7 + k * 13) % 50 + 10 for k in range(6)]
+        series = ("{ type: 'pie', radius: ['40%', '70%'], data: VALUES.map((value, k) => ({ value, name: 'ABCDEF'[k] })) }"
+                  if kinds[i % 4] == "pie" else f"{{ type: '{kinds[i % 4]}', data: VALUES, smooth: true }}")
+        axes = "" if kinds[i % 4] == "pie" else "xAxis: { type: 'category', data: [...'JFMAMJ'] }, yAxis: { type: 'value' },"
+        sources.append(f"""const VALUES = {values};
+export default function Widget() {{
+  const option = {{ {axes} series: [{series}] }};
+  return (
+    <div style={{{{ width: 360, height: 220, background: '#fff', borderRadius: 12, padding: 12 }}}}>
+      <p style={{{{ margin: 0, font: '600 14px sans-serif' }}}}>Metric {i}</p>
+      <ReactECharts option={{option}} style={{{{ width: 336, height: 180 }}}} />
     </div>
   );
 }}
@@ -404,7 +428,7 @@ def main() -> None:
         "naive": asyncio.run(naive(sources[: args.naive])),
         "cache_hits": cache_hits(sources),
         "libraries": libraries({"plain": sources, "icons": icon_widgets(len(sources)),
-                                "recharts": recharts_widgets(len(sources))}),
+                                "recharts": recharts_widgets(len(sources)), "echarts": echarts_widgets(len(sources))}),
     }
     rates = {name: r["renders_per_s"] for name, r in results["libraries"].items()}
     print(json.dumps({
@@ -416,6 +440,7 @@ def main() -> None:
                                            / results["naive"]["renders_per_s"], 1),
         "icons_vs_plain": round(rates["icons"] / rates["plain"], 2),
         "recharts_vs_plain": round(rates["recharts"] / rates["plain"], 2),
+        "echarts_vs_plain": round(rates["echarts"] / rates["plain"], 2),
         "targets": {"pool_renders_per_s": 10, "cpu_ms_per_render": 200, "rate_vs_baseline": 2,
                     "speedup_vs_naive": 30, "cache_hits_per_s": 1000, "recharts_vs_plain": 0.5},
     }))
