@@ -305,19 +305,21 @@ def _swapped_parameters(model: torch.nn.Module, saved: dict[str, torch.Tensor]) 
 
 
 def save_adapter(
-    model: torch.nn.Module, processor: ProcessorMixin, directory: str | os.PathLike[str]
+    model: torch.nn.Module, processor: ProcessorMixin, directory: str | os.PathLike[str],
+    state_dict: dict[str, torch.Tensor] | None = None,
 ) -> Path:
     """Write what trained, in Hugging Face format, with the processor, atomically; returns the directory.
 
     LoRA/QLoRA: only the trainable adapter (`adapter_config.json`, `adapter_model.safetensors`, and the
     vision tower when it trained), never the frozen reference. Method `none`: the whole model, which
-    `factory.load_pretrained(directory)` loads. An existing directory is replaced.
+    `factory.load_pretrained(directory)` loads. An existing directory is replaced. `state_dict`: the
+    model's tensors when they live elsewhere (gathered from FSDP shards); None reads the model.
     """
     with atomic_directory(directory, replace=True) as tmp:
         if isinstance(model, PeftModel):
-            model.save_pretrained(str(tmp), selected_adapters=[TRAINABLE])
+            model.save_pretrained(str(tmp), selected_adapters=[TRAINABLE], state_dict=state_dict)
         else:
-            model.save_pretrained(str(tmp))
+            model.save_pretrained(str(tmp), state_dict=state_dict)
         processor.save_pretrained(str(tmp))
     return Path(directory)
 

@@ -18,6 +18,7 @@ from lightning import LightningModule
 from transformers import PreTrainedModel, ProcessorMixin
 
 from widget2code.training.optim import OptimizerSettings, configure_adamw
+from widget2code.training.strategies import clean_name
 
 IDENTITY_KEY = "widget2code_identity"
 
@@ -69,7 +70,8 @@ class PolicyModule(LightningModule):
 
     # ---- checkpoints
     def trainable_names(self) -> list[str]:
-        return [f"model.{name}" for name, p in self.model.named_parameters() if p.requires_grad]
+        """State-dict keys of what trains, the same whether the model is wrapped (FSDP units) or not."""
+        return [f"model.{clean_name(name)}" for name, p in self.model.named_parameters() if p.requires_grad]
 
     def identity(self) -> dict[str, Any]:
         names = self.trainable_names()
@@ -100,4 +102,5 @@ class PolicyModule(LightningModule):
 
     # ---- logging helpers
     def log_memory(self) -> None:
-        self.log("perf/peak_mem_mb", peak_memory_mb(), rank_zero_only=True)
+        """The largest peak over the ranks (one all-reduce under DDP/FSDP)."""
+        self.log("perf/peak_mem_mb", peak_memory_mb(), sync_dist=True, reduce_fx="max")

@@ -20,8 +20,10 @@ from widget2code.inference.generate import SamplingConfig, generate_texts
 from widget2code.models.adapters import save_adapter
 from widget2code.render import Renderer
 from widget2code.rewards.base import Reward
+from widget2code.rewards.devices import place_rewards
 from widget2code.task import parse_completion
 from widget2code.training.samples import SampleRow, log_samples
+from widget2code.training.strategies import full_model_state, names_without_wrappers
 
 
 class GenerationSamples(Callback):
@@ -37,6 +39,7 @@ class GenerationSamples(Callback):
         self._started = False
 
     def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
+        place_rewards(self.reward, trainer.strategy.root_device)
         if not self._started:
             self.renderer.__enter__()
             self._started = True
@@ -84,22 +87,25 @@ class GenerationSamples(Callback):
 
 
 class AdapterExport(Callback):
-    """Save what trained, in Hugging Face format with the processor, when training ends (rank 0).
+    """Save what trained, in Hugging Face format with the processor, when training ends (rank 0 writes).
 
     `<dirpath>/adapter` is what inference and GRPO start from (`model.adapter_path=...`); for a model
-    trained without adapters it is the whole model (`model.model_name_or_path=...`).
+    trained without adapters it is the whole model (`model.model_name_or_path=...`). Under FSDP every
+    rank first takes part in gathering the shards (`strategies.full_model_state`).
     """
 
     def __init__(self, dirpath: str) -> None:
         self.dirpath = Path(dirpath)
         self.saved: Path | None = None
 
-    @rank_zero_only
     def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        self.export(pl_module)
+        state = full_model_state(pl_module)  # a collective under FSDP: every rank, before rank 0 writes
+        if trainer.is_global_zero:
+            self.export(pl_module, state)
 
-    def export(self, pl_module: LightningModule) -> Path:
-        self.saved = save_adapter(pl_module.model, pl_module.processor, self.dirpath / "adapter")
+    def export(self, pl_module: LightningModule, state_dict: dict[str, Any] | None = None) -> Path:
+        with names_without_wrappers(pl_module.model):  # the gathered state dict's names
+            self.saved = save_adapter(pl_module.model, pl_module.processor, self.dirpath / "adapter", state_dict)
         return self.saved
 
     def state_dict(self) -> dict[str, Any]:
