@@ -110,6 +110,15 @@ def _renderer_files() -> bytes:
     return b"".join(path.read_bytes() for path in files) + _NEW_FRAME.encode()
 
 
+def local_slots() -> int:
+    """Renders in flight for one training process: the cores it may use ÷ the processes on this machine
+    (LOCAL_WORLD_SIZE from torchrun, SLURM_NTASKS_PER_NODE, WORLD_SIZE from Lightning's launcher), at least 1."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    ranks = next((int(os.environ[key]) for key in ("LOCAL_WORLD_SIZE", "SLURM_NTASKS_PER_NODE", "WORLD_SIZE")
+                  if os.environ.get(key, "").isdigit()), 1)
+    return max(1, cores // max(1, ranks))
+
+
 def page_html(settings: RenderSettings) -> str:
     """The widget's document for these settings: background, margin, and how its profile shows motion."""
     motion = MOTION[IMPORT_PROFILES[settings.import_profile].get("motion", "none")]
@@ -153,21 +162,22 @@ class Renderer:
 
     Args:
         settings: pixel-deciding settings (viewport, scale, background, margin, limits).
-        slots: renders in flight at once (one warm page each; 1–2 suit a 2-core machine).
+        slots: renders in flight at once (one warm page each; 1–2 suit a 2-core machine); None: this
+            process's share of the machine's cores (`local_slots`, decided at start, when DDP ranks are known).
         cache_dir: a content-addressed disk cache shared by every stage; None disables it.
         compile_workers: Node compile workers.
         chromium: path of the Chromium executable; None: Debian's `chromium-headless-shell` when installed,
             else `/usr/bin/chromium`.
     """
 
-    def __init__(self, settings: RenderSettings | dict[str, Any] | None = None, slots: int = 1,
+    def __init__(self, settings: RenderSettings | dict[str, Any] | None = None, slots: int | None = 1,
                  cache_dir: str | os.PathLike[str] | None = None, compile_workers: int = 1,
                  chromium: str | None = None) -> None:
         if isinstance(settings, dict):
             settings = RenderSettings(**settings)
         self.settings = settings or RenderSettings()
-        if slots < 1:
-            raise ValueError(f"slots must be at least 1, got {slots}")
+        if slots is not None and slots < 1:
+            raise ValueError(f"slots must be at least 1 (or None: a share of the cores), got {slots}")
         self.slots = slots
         self.cache = RenderCache(cache_dir) if cache_dir is not None else None
         self.chromium = chromium or DEFAULT_CHROMIUM
@@ -190,6 +200,7 @@ class Renderer:
     # -- lifecycle -------------------------------------------------------------------------------
 
     async def start(self) -> Renderer:
+        self.slots = self.slots or local_slots()
         if not Path(self.chromium).exists():
             raise RendererSetupError(f"Chromium not found at {self.chromium}: run `make setup` (installs Debian's "
                                      "chromium-headless-shell and chromium) or pass chromium=PATH")

@@ -68,7 +68,8 @@ class ClipSimilarityReward(Reward):
         background: render background, used to pad images to a square.
         batch_size: images per forward pass.
         cache_size: reference embeddings kept (least recently used are dropped).
-        device: torch device (None: CUDA if available).
+        device: torch device (None: CUDA if available). A training module sets its rank's device
+            (`devices.place_rewards`) before the first score, since scoring may run on another thread.
         local_files_only: never contact the hub (set HF_HUB_OFFLINE=1 for the same effect everywhere).
     """
 

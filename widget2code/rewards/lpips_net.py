@@ -53,7 +53,9 @@ def default_backbone_path(net: str) -> Path:
 
 def load_lpips(net: str = "alex", backbone_weights: str | os.PathLike[str] | None = None,
                allow_random_backbone: bool = False, device: str | torch.device = "cpu") -> lpips.LPIPS:
-    """An eval-mode `lpips.LPIPS` with the linear heads from the package and the backbone from disk."""
+    """An eval-mode `lpips.LPIPS` with the linear heads from the package and the backbone from disk, on
+    `device` (give an indexed one, e.g. the rank's `cuda:1`: GRPO loads it on its scoring thread, where
+    a bare "cuda" means cuda:0)."""
     url = backbone_url(net)
     path = Path(backbone_weights).expanduser() if backbone_weights else default_backbone_path(net)
     with warnings.catch_warnings(), torch.random.fork_rng(devices=[]):
