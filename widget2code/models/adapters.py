@@ -136,7 +136,8 @@ def _vision_parameter(name: str) -> bool:
     return _VISION.fullmatch(name) is not None
 
 
-def _lora_config(settings: AdapterSettings) -> LoraConfig:
+def lora_config(settings: AdapterSettings) -> LoraConfig:
+    """PEFT's config for `settings` (LoRA and QLoRA alike): the vision tower is never a target."""
     return LoraConfig(
         r=settings.r,
         lora_alpha=settings.alpha,
@@ -153,7 +154,7 @@ def _check_saved_adapter(adapter_path: str | os.PathLike[str], settings: Adapter
     """The saved adapter's config, checked against the settings that will train it."""
     path = check_adapter_path(adapter_path)
     saved = LoraConfig.from_pretrained(path)
-    wanted = _lora_config(settings)
+    wanted = lora_config(settings)
     differences = [
         f"{key}: saved {got!r}, configured {want!r}"
         for key, got, want in [
@@ -236,7 +237,7 @@ def attach_adapters(
         _enable_gradient_checkpointing(model)
 
     if adapter_path is None:
-        peft_model = get_peft_model(model, _lora_config(settings), adapter_name=TRAINABLE)
+        peft_model = get_peft_model(model, lora_config(settings), adapter_name=TRAINABLE)
         if reference:
             _REFERENCES[peft_model] = None
         return peft_model
