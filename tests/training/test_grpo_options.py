@@ -154,6 +154,7 @@ def test_pipelined_rollouts_learn_from_the_previous_rollout(widget_dataset: Path
     assert len(script.rollouts) == 3 and run.global_step == 2 and len(updates) == 2
     assert torch.equal(updates[1], script.rollouts[1][1].completion_ids)
     assert "train/ratio/max" in metrics.steps[-1] and grpo_module.needs_old_logps()
+    assert metrics.steps[-1]["train/rollouts"] == 2.0  # the rollout learned from, not the one generated
 
 
 class FirstGroupFlat(Reward):
@@ -224,3 +225,5 @@ def test_bad_options_are_typed_errors() -> None:
         GRPOSettings(importance_sampling_level="sentence")
     with pytest.raises(GRPOConfigError, match="max_generation_rounds"):
         GRPOSettings(max_generation_rounds=0)
+    with pytest.raises(GRPOConfigError, match="top_entropy_quantile"):
+        GRPOSettings(top_entropy_quantile=1.5)

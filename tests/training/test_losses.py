@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from widget2code.training.losses import GRPOLossError, grpo_loss
+from widget2code.training.losses import GRPOLossError, grpo_loss, high_entropy_mask
 
 LN = math.log
 
@@ -71,6 +71,28 @@ def test_sequence_level_importance_sampling_clips_whole_sequences() -> None:
     # at the token level the same tokens give other ratios: 2 (clipped) and 1 (not) in row 0
     token_value, _ = grpo_loss(logps.detach(), old, None, adv, torch.ones(2, 2), beta=0.0)
     close(token_value, ((-2.4 - 2.0) / 2 + (0.9 + 0.9) / 2) / 2)
+
+
+def test_high_entropy_mask_keeps_the_top_quantile_of_real_tokens() -> None:
+    entropy = t([[0.1, 0.9, 0.5, 7.0], [0.3, 0.7, 9.0, 9.0]])
+    mask = torch.tensor([[1, 1, 1, 0], [1, 1, 0, 0]])  # real entropies 0.1 0.3 0.5 0.7 0.9
+    # top 40 %: at or above the 0.6 quantile of the five (0.58): 0.7 and 0.9; padding never, whatever its entropy
+    assert high_entropy_mask(entropy, mask, 0.4).tolist() == [[False, True, False, False], [False, True, False, False]]
+    assert high_entropy_mask(entropy, mask, 1.0).tolist() == mask.bool().tolist()
+    with pytest.raises(GRPOLossError, match="top_entropy_quantile"):
+        high_entropy_mask(entropy, mask, 0.0)
+
+
+def test_entropy_mask_keeps_the_policy_term_on_forks_and_the_kl_everywhere() -> None:
+    logps = t([[0.0, -1.0]], grad=True)
+    ref = t([[LN(2.0), LN(2.0) - 1.0]])  # ref - logp = ln 2 on both tokens: k3 = 1 - ln 2 each
+    k3 = 1 - LN(2.0)
+    forks = torch.tensor([[True, False]])
+    value, _ = grpo_loss(logps, None, ref, torch.tensor([2.0], dtype=torch.float64), torch.ones(1, 2), beta=0.5,
+                         entropy_mask=forks)
+    close(value, (-2.0 + 0.5 * k3 + 0.5 * k3) / 2)  # the policy term on token 0 only, the KL on both
+    value.backward()
+    close(logps.grad, [[(-2.0 + 0.5 * (1 - 2.0)) / 2, 0.5 * (1 - 2.0) / 2]])
 
 
 def test_clipping_active_and_inactive() -> None:
@@ -154,6 +176,7 @@ def test_entropy_is_a_masked_token_mean() -> None:
     ({"loss_type": "dapo"}, "num_items_in_batch"),
     ({"loss_type": "dapo", "num_items_in_batch": 0}, "num_items_in_batch"),
     ({"importance_sampling_level": "sentence"}, "importance_sampling_level"),
+    ({"entropy_mask": torch.ones(2, 2)}, "entropy_mask"),
     ({"loss_type": "dr_grpo"}, "max_completion_length"),
     ({"loss_type": "dr_grpo", "max_completion_length": 2}, "max_completion_length"),
     ({"ref_logps": None}, "ref_logps"),

@@ -52,7 +52,7 @@ from widget2code.training.advantages import advantages_with_stats
 from widget2code.training.base import PolicyModule
 from widget2code.training.experience import DynamicSampling, Experience
 from widget2code.training.logprobs import completion_logprobs
-from widget2code.training.losses import IMPORTANCE_SAMPLING_LEVELS, LOSS_TYPES, grpo_loss
+from widget2code.training.losses import IMPORTANCE_SAMPLING_LEVELS, LOSS_TYPES, grpo_loss, high_entropy_mask
 from widget2code.training.optim import OptimizerSettings
 from widget2code.training.samples import SampleRow, log_samples
 
@@ -92,6 +92,7 @@ class GRPOSettings:
     loss_type: str = "grpo"  # grpo | bnpo | dr_grpo | dapo
     importance_sampling_level: str = "token"  # token | sequence (GSPO)
     mask_truncated_completions: bool = False  # truncated completions count in the advantages, not the loss
+    top_entropy_quantile: float = 1.0  # the policy term learns on this top share of tokens by entropy (1: all)
     dynamic_sampling: bool = False  # drop groups with equal rewards, wait for groups with signal
     max_generation_rounds: int = 4  # with dynamic_sampling: rollouts drawn per update at most
     disable_dropout: bool = True  # dropout would make the first pass's ratio != 1 and the KL != 0 at step 0
@@ -114,6 +115,8 @@ class GRPOSettings:
                                   f"got {self.group_size}")
         if self.loss_type not in LOSS_TYPES:
             raise GRPOConfigError(f"grpo.loss_type must be one of {LOSS_TYPES}, got {self.loss_type!r}")
+        if not 0.0 < self.top_entropy_quantile <= 1.0:
+            raise GRPOConfigError(f"grpo.top_entropy_quantile must be in (0, 1], got {self.top_entropy_quantile}")
         if self.importance_sampling_level not in IMPORTANCE_SAMPLING_LEVELS:
             raise GRPOConfigError(f"grpo.importance_sampling_level must be one of {IMPORTANCE_SAMPLING_LEVELS}, "
                                   f"got {self.importance_sampling_level!r}")
@@ -156,6 +159,7 @@ class PendingRollout:
     ref_logps: torch.Tensor | None
     scoring: Future[Scored]
     timings: dict[str, float]
+    index: int  # the rollout's number, from 0
 
 
 class GRPOModule(PolicyModule):
@@ -290,7 +294,7 @@ class GRPOModule(PolicyModule):
                     ref_logps = self._logprobs_in_mini_batches(inputs, rollout)
         timings["logprobs"] = time.perf_counter() - started
         self._rollouts += 1
-        return PendingRollout(batch, rollout, inputs, old_logps, ref_logps, scoring, timings)
+        return PendingRollout(batch, rollout, inputs, old_logps, ref_logps, scoring, timings, self._rollouts - 1)
 
     def _finish_rollout(self, pending: PendingRollout) -> tuple[Experience, torch.Tensor, Scored, dict[str, float]]:
         """Wait for the scores; the experience with advantages over every rank's rewards."""
@@ -309,7 +313,7 @@ class GRPOModule(PolicyModule):
             loss_mask = loss_mask * (~rollout.truncated).unsqueeze(1).to(loss_mask.dtype)
         experience = Experience(pending.inputs, rollout.completion_ids, loss_mask, mine.to(self.device),
                                 pending.old_logps, pending.ref_logps)
-        if (self._rollouts - 1) % s.sample_table_every_n_steps == 0:
+        if pending.index % s.sample_table_every_n_steps == 0:
             self._sample_table(pending.batch, rollout, scored)
         return experience, rewards, scored, advantage_stats.as_dict()
 
@@ -366,12 +370,14 @@ class GRPOModule(PolicyModule):
                 last = index == len(window) - 1
                 with nullcontext() if last else self._no_sync():
                     logps, entropy = self._logprobs(mini_batch, entropy=True)
+                    forks = high_entropy_mask(entropy, mini_batch.loss_mask, s.top_entropy_quantile)
                     loss, stats = grpo_loss(
                         logps, mini_batch.old_logps, mini_batch.ref_logps, mini_batch.advantages, mini_batch.loss_mask,
                         epsilon=s.epsilon, epsilon_high=s.epsilon_high, beta=s.beta, loss_type=s.loss_type,
                         max_completion_length=s.max_new_tokens, num_items_in_batch=max(float(tokens), 1.0),
                         importance_sampling_level=s.importance_sampling_level,
-                        kl_ratio_correction=s.kl_ratio_correction, entropy=entropy)
+                        kl_ratio_correction=s.kl_ratio_correction, entropy=entropy,
+                        entropy_mask=forks if s.top_entropy_quantile < 1.0 else None)
                     # each mini-batch weighs its share of the step's rows (dapo's normaliser does it per token)
                     self.manual_backward(loss if s.loss_type == "dapo" else loss * len(mini_batch) / rows)
                 totals.update({"loss": float(loss.detach()), **stats})
@@ -401,7 +407,7 @@ class GRPOModule(PolicyModule):
             "train/well_formed": sum(parse_completion(t).well_formed for t in rollout.texts) / n,
             "train/completion_length": float(lengths.mean()),
             "train/truncated": float(rollout.truncated.float().mean()),
-            "train/rollouts": float(self._rollouts),
+            "train/rollouts": float(pending.index + 1),  # learned from (a pipelined one runs one ahead)
             **{f"train/{key}": value for key, value in stats.items()},
             **{f"train/reward/{name}": sum(values) / n for name, values in scored.reward.components.items()},
             # every kind, every step: a kind absent now must not keep its last value in the metrics

@@ -6,7 +6,10 @@ Per completion token t of sequence b (TRL's GRPOTrainer definitions):
              with importance_sampling_level "sequence" (GSPO): exp(mean_t(logp - old_logp)), one per sequence
     policy = -min(ratio * A_b, clamp(ratio, 1 - eps, 1 + eps_high) * A_b)
     k3     = exp(ref - logp) - (ref - logp) - 1                   (>= 0, unbiased KL(pi || ref) estimate)
-    loss_t = policy + beta * k3           (k3 * ratio with kl_ratio_correction, TRL's use_bias_correction_kl)
+    loss_t = policy * keep_t + beta * k3  (k3 * ratio with kl_ratio_correction, TRL's use_bias_correction_kl)
+
+where keep_t is 1, or with `entropy_mask` (TRL's top_entropy_quantile, "Beyond the 80/20 rule") 1 only on
+the high-entropy tokens `high_entropy_mask` picks: the policy term learns at the forks, the KL holds all.
 
 reduced over the completion mask by `loss_type`:
 - "grpo": mean over each sequence's tokens, then over sequences (a fully masked row counts as 0);
@@ -43,7 +46,8 @@ def grpo_loss(logps: Tensor, old_logps: Tensor | None, ref_logps: Tensor | None,
               mask: Tensor, *, epsilon: float = 0.2, epsilon_high: float | None = None, beta: float = 0.05,
               loss_type: LossType = "grpo", max_completion_length: int | None = None,
               num_items_in_batch: float | None = None, importance_sampling_level: ImportanceSamplingLevel = "token",
-              kl_ratio_correction: bool = False, entropy: Tensor | None = None) -> tuple[Tensor, dict[str, float]]:
+              kl_ratio_correction: bool = False, entropy: Tensor | None = None,
+              entropy_mask: Tensor | None = None) -> tuple[Tensor, dict[str, float]]:
     """The scalar loss and its detached statistics (see the module docstring).
 
     Args:
@@ -58,6 +62,7 @@ def grpo_loss(logps: Tensor, old_logps: Tensor | None, ref_logps: Tensor | None,
         importance_sampling_level: "token" (PPO/GRPO) or "sequence" (GSPO: one length-normalised ratio
             per sequence, clipped as a whole).
         entropy: [B, T] optional per-token entropies, only logged.
+        entropy_mask: [B, T] optional: the tokens whose policy term counts (`high_entropy_mask`).
 
     Returns:
         loss, and stats: `kl` (when ref_logps is given), `clip_ratio/low_mean`, `clip_ratio/high_mean`,
@@ -65,7 +70,7 @@ def grpo_loss(logps: Tensor, old_logps: Tensor | None, ref_logps: Tensor | None,
         A < 0, above 1 + eps_high with A > 0, either), `entropy` (when given), `ratio/min`, `ratio/max`.
     """
     eps_low, eps_high = epsilon, epsilon if epsilon_high is None else epsilon_high
-    _check(logps, old_logps, ref_logps, advantages, mask, entropy, eps_low, eps_high, beta, loss_type,
+    _check(logps, old_logps, ref_logps, advantages, mask, entropy, entropy_mask, eps_low, eps_high, beta, loss_type,
            max_completion_length, num_items_in_batch, importance_sampling_level)
     keep = mask.bool()  # [B, T]
     weight = keep.to(logps.dtype)  # [B, T]
@@ -79,6 +84,8 @@ def grpo_loss(logps: Tensor, old_logps: Tensor | None, ref_logps: Tensor | None,
     ratio = torch.exp(log_ratio)  # [B, T], or [B, 1] per sequence
     clipped = ratio.clamp(1.0 - eps_low, 1.0 + eps_high)  # like ratio
     per_token = -torch.min(ratio * a, clipped * a).expand_as(logps)  # [B, T]
+    if entropy_mask is not None:
+        per_token = per_token * entropy_mask.to(per_token.dtype)  # [B, T]
     kl = None
     if ref_logps is not None:
         delta = ref_logps.masked_fill(~keep, 0.0) - logps  # [B, T]
@@ -113,6 +120,18 @@ def grpo_loss(logps: Tensor, old_logps: Tensor | None, ref_logps: Tensor | None,
     return loss, stats
 
 
+def high_entropy_mask(entropy: Tensor, mask: Tensor, quantile: float) -> Tensor:
+    """[B, T] bool: the real tokens whose entropy is at or above the `1 - quantile` quantile of the real
+    tokens' entropies (TRL's `top_entropy_quantile` = quantile: 0.2 keeps the top 20 %, 1.0 keeps all)."""
+    if not 0.0 < quantile <= 1.0:
+        raise GRPOLossError(f"top_entropy_quantile must be in (0, 1], got {quantile}")
+    keep = mask.bool()
+    if quantile == 1.0 or not keep.any():
+        return keep
+    threshold = torch.quantile(entropy[keep].float(), 1.0 - quantile)
+    return keep & (entropy >= threshold)
+
+
 def _reduce(masked: Tensor, weight: Tensor, loss_type: str, max_completion_length: int | None,
             num_items_in_batch: float | None) -> Tensor:
     """[B, T] masked per-token losses -> scalar."""
@@ -126,13 +145,14 @@ def _reduce(masked: Tensor, weight: Tensor, loss_type: str, max_completion_lengt
 
 
 def _check(logps: Tensor, old_logps: Tensor | None, ref_logps: Tensor | None, advantages: Tensor, mask: Tensor,
-           entropy: Tensor | None, eps_low: float, eps_high: float, beta: float, loss_type: str,
+           entropy: Tensor | None, entropy_mask: Tensor | None, eps_low: float, eps_high: float, beta: float, loss_type: str,
            max_completion_length: int | None, num_items_in_batch: float | None,
            importance_sampling_level: str) -> None:
     if logps.ndim != 2:
         raise GRPOLossError(f"logps must be [B, T], got shape {tuple(logps.shape)}")
     shape = tuple(logps.shape)
-    for name, tensor in (("old_logps", old_logps), ("ref_logps", ref_logps), ("mask", mask), ("entropy", entropy)):
+    for name, tensor in (("old_logps", old_logps), ("ref_logps", ref_logps), ("mask", mask), ("entropy", entropy),
+                         ("entropy_mask", entropy_mask)):
         if tensor is not None and tuple(tensor.shape) != shape:
             raise GRPOLossError(f"{name} must have the shape of logps {shape}, got {tuple(tensor.shape)}")
     if tuple(advantages.shape) != shape[:1]:
