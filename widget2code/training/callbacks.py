@@ -1,4 +1,5 @@
-"""Callbacks every training run can use: generation samples scored by the renderer, adapter export.
+"""Callbacks every training run can use: generation samples scored by the renderer, adapter export
+(`training.export`, kept apart from the renderer's imports so the GPU check runs without them).
 
 `GenerationSamples` is what shows whether training helps beyond the loss: every few validations it
 writes code for a few validation screenshots, renders it with the project's renderer (started in
@@ -9,21 +10,20 @@ configured reward, and logs the render rate, the error kinds, the reward and a s
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
-from typing import Any
 
 from lightning import Callback, LightningModule, Trainer
 from lightning.pytorch.utilities import rank_zero_only
 
 from widget2code.data.datamodule import load_image
 from widget2code.inference.generate import SamplingConfig, generate_texts
-from widget2code.models.adapters import save_adapter
 from widget2code.render import Renderer
 from widget2code.rewards.base import Reward
 from widget2code.rewards.devices import place_rewards
 from widget2code.task import parse_completion
+from widget2code.training.export import AdapterExport
 from widget2code.training.samples import SampleRow, log_samples
-from widget2code.training.strategies import full_model_state, names_without_wrappers
+
+__all__ = ["AdapterExport", "GenerationSamples"]
 
 
 class GenerationSamples(Callback):
@@ -84,29 +84,3 @@ class GenerationSamples(Callback):
     @rank_zero_only
     def _log_table(self, trainer: Trainer, rows: list[SampleRow]) -> None:
         log_samples(trainer, "samples/val", rows, self.run_dir or trainer.default_root_dir)
-
-
-class AdapterExport(Callback):
-    """Save what trained, in Hugging Face format with the processor, when training ends (rank 0 writes).
-
-    `<dirpath>/adapter` is what inference and GRPO start from (`model.adapter_path=...`); for a model
-    trained without adapters it is the whole model (`model.model_name_or_path=...`). Under FSDP every
-    rank first takes part in gathering the shards (`strategies.full_model_state`).
-    """
-
-    def __init__(self, dirpath: str) -> None:
-        self.dirpath = Path(dirpath)
-        self.saved: Path | None = None
-
-    def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        state = full_model_state(pl_module)  # a collective under FSDP: every rank, before rank 0 writes
-        if trainer.is_global_zero:
-            self.export(pl_module, state)
-
-    def export(self, pl_module: LightningModule, state_dict: dict[str, Any] | None = None) -> Path:
-        with names_without_wrappers(pl_module.model):  # the gathered state dict's names
-            self.saved = save_adapter(pl_module.model, pl_module.processor, self.dirpath / "adapter", state_dict)
-        return self.saved
-
-    def state_dict(self) -> dict[str, Any]:
-        return {}
