@@ -15,6 +15,7 @@ from hydra.utils import instantiate
 from lightning import Callback, LightningModule, Trainer
 from omegaconf import OmegaConf
 from peft import PeftModel
+from safetensors.torch import load_file
 from torch.utils.data import DataLoader
 from torchdata.stateful_dataloader import StatefulDataLoader
 from training_runs import CONF, MAX_LENGTH, compose_train, tiny_overrides
@@ -217,6 +218,24 @@ def test_a_fit_that_stops_before_validating_still_reports_the_optimized_metric(
     metrics = train(cfg)
     assert torch.isfinite(torch.tensor(metrics["val/loss"]))
     assert metrics["val/loss"] > 0
+
+
+@pytest.mark.slow
+def test_the_exported_adapter_is_the_checkpoint_that_was_tested(widget_dataset: Path, tmp_path: Path) -> None:
+    # validated every step; "best" is the highest val/loss (mode max), an early step, never the last one
+    cfg = compose_train([*tiny_overrides(widget_dataset, steps=4), "experiment=sft_tiny", "logger=csv",
+                         "callbacks=default", "callbacks.generation_samples=null", "callbacks.rich_progress_bar=null",
+                         "trainer.val_check_interval=1", "trainer.check_val_every_n_epoch=null",
+                         "callbacks.model_checkpoint.mode=max", "callbacks.model_checkpoint.every_n_train_steps=1",
+                         "trainer.limit_test_batches=1", "test=true",
+                         f"paths.output_dir={tmp_path}"])
+    train(cfg)
+    best = next(path for path in (tmp_path / "checkpoints").glob("epoch_*.ckpt"))
+    tested = torch.load(best, weights_only=False)["state_dict"]
+    last = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=False)["state_dict"]
+    exported = load_file(tmp_path / "adapter" / "model.safetensors")
+    name = next(key for key in tested if not torch.equal(tested[key], last[key]))  # best is not the last
+    assert torch.equal(exported[name.removeprefix("model.")], tested[name])
 
 
 def test_epoch_shuffle_resumes_later_epochs_exactly_and_shards_over_ranks() -> None:

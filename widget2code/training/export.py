@@ -22,11 +22,17 @@ class AdapterExport(Callback):
     def __init__(self, dirpath: str) -> None:
         self.dirpath = Path(dirpath)
         self.saved: Path | None = None
+        self.exported = False  # on every rank (only rank 0 has `saved`)
 
     def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        state = full_model_state(pl_module)  # a collective under FSDP: every rank, before rank 0 writes
+        self.export_from_every_rank(trainer, pl_module)
+
+    def export_from_every_rank(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        """Every rank calls this: under FSDP gathering the shards is a collective; rank 0 writes."""
+        state = full_model_state(pl_module)
         if trainer.is_global_zero:
             self.export(pl_module, state)
+        self.exported = True
 
     def export(self, pl_module: LightningModule, state_dict: dict[str, Any] | None = None) -> Path:
         with names_without_wrappers(pl_module.model):  # the gathered state dict's names

@@ -47,6 +47,7 @@ from widget2code.inference.generate import Inputs, Rollout, SamplingConfig, gene
 from widget2code.models.adapters import reference_model
 from widget2code.render import ErrorKind, Renderer, RenderResult
 from widget2code.rewards.base import Reward, RewardOutput
+from widget2code.rewards.devices import place_rewards
 from widget2code.task import parse_completion
 from widget2code.training.advantages import advantages_with_stats
 from widget2code.training.base import PolicyModule
@@ -55,6 +56,7 @@ from widget2code.training.logprobs import completion_logprobs
 from widget2code.training.losses import IMPORTANCE_SAMPLING_LEVELS, LOSS_TYPES, grpo_loss, high_entropy_mask
 from widget2code.training.optim import OptimizerSettings
 from widget2code.training.samples import SampleRow, log_samples
+from widget2code.training.strategies import clip_gradients
 
 #: Config entries naming the image/video placeholder and boundary tokens (GLM-4V: image_token_id,
 #: image_start_token_id, ...; Qwen-VL: vision_start_token_id, ...).
@@ -93,6 +95,7 @@ class GRPOSettings:
     importance_sampling_level: str = "token"  # token | sequence (GSPO)
     mask_truncated_completions: bool = False  # truncated completions count in the advantages, not the loss
     top_entropy_quantile: float = 1.0  # the policy term learns on this top share of tokens by entropy (1: all)
+    negative_advantage_scale: float = 1.0  # weight of below-average completions (1: GRPO; 0: positive samples only)
     dynamic_sampling: bool = False  # drop groups with equal rewards, wait for groups with signal
     max_generation_rounds: int = 4  # with dynamic_sampling: rollouts drawn per update at most
     disable_dropout: bool = True  # dropout would make the first pass's ratio != 1 and the KL != 0 at step 0
@@ -115,6 +118,8 @@ class GRPOSettings:
                                   f"got {self.group_size}")
         if self.loss_type not in LOSS_TYPES:
             raise GRPOConfigError(f"grpo.loss_type must be one of {LOSS_TYPES}, got {self.loss_type!r}")
+        if not 0.0 <= self.negative_advantage_scale <= 1.0:
+            raise GRPOConfigError(f"grpo.negative_advantage_scale must be in [0, 1], got {self.negative_advantage_scale}")
         if not 0.0 < self.top_entropy_quantile <= 1.0:
             raise GRPOConfigError(f"grpo.top_entropy_quantile must be in (0, 1], got {self.top_entropy_quantile}")
         if self.importance_sampling_level not in IMPORTANCE_SAMPLING_LEVELS:
@@ -196,6 +201,7 @@ class GRPOModule(PolicyModule):
         if self.settings.dynamic_sampling and self.trainer.world_size > 1:
             raise GRPOConfigError("grpo.dynamic_sampling runs on one process only: under DDP the ranks would "
                                   "keep different numbers of groups and their gradient syncs would not pair up")
+        place_rewards(self.reward, self.trainer.strategy.root_device)  # each rank's networks on its own device
         if not self._renderer_started and not _running(self.renderer):  # a running one stays its owner's
             self.renderer.__enter__()
             self._renderer_started = True
@@ -307,6 +313,7 @@ class GRPOModule(PolicyModule):
         everyone = self.all_gather(rewards.to(self.device)).reshape(-1).cpu()  # [world * N], rank-major
         advantages, advantage_stats = advantages_with_stats(everyone, s.group_size, scale_rewards=s.scale_rewards)
         mine = advantages.view(-1, len(rewards))[self.global_rank if everyone.numel() > len(rewards) else 0]
+        mine = torch.where(mine < 0, mine * s.negative_advantage_scale, mine)
         rollout = pending.rollout
         loss_mask = rollout.completion_mask
         if s.mask_truncated_completions:
@@ -383,7 +390,9 @@ class GRPOModule(PolicyModule):
                 totals.update({"loss": float(loss.detach()), **stats})
                 count += 1
             if s.max_grad_norm is not None:
-                self.clip_gradients(optimizer, gradient_clip_val=s.max_grad_norm, gradient_clip_algorithm="norm")
+                norm = clip_gradients(self, optimizer, s.max_grad_norm)  # FSDP's root clip, DeepSpeed's config
+                if norm is not None:
+                    totals["grad_norm"] += float(norm) * len(window)  # averaged per mini-batch below
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
             if scheduler is not None:

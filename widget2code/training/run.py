@@ -103,8 +103,8 @@ def train(cfg: DictConfig) -> dict[str, float]:
         for callback in callbacks:
             # A fit restored from a checkpoint whose stop condition was already met ends before
             # `on_train_end`: export anyway, so every finished run leaves its model behind.
-            if isinstance(callback, AdapterExport) and callback.saved is None and trainer.is_global_zero:
-                callback.export(module)
+            if isinstance(callback, AdapterExport) and not callback.exported:
+                callback.export_from_every_rank(trainer, module)
     metrics = scalar_metrics(trainer)
     wanted = cfg.get("optimized_metric")
     if cfg.get("train", True) and wanted and wanted not in metrics and trainer.limit_val_batches != 0:
@@ -117,6 +117,12 @@ def train(cfg: DictConfig) -> dict[str, float]:
         best = getattr(trainer.checkpoint_callback, "best_model_path", "") or None
         trainer.test(module, datamodule=datamodule, ckpt_path=best if cfg.get("train", True) else ckpt_path)
         metrics |= scalar_metrics(trainer)
+        if best and cfg.get("train", True):
+            # the next stage starts from adapter/: the model just tested, not the last weights nobody validated
+            log.info("adapter/ holds the best checkpoint (%s), the one tested", Path(best).name)
+            for callback in callbacks:
+                if isinstance(callback, AdapterExport):
+                    callback.export_from_every_rank(trainer, module)
     finish_wandb_runs(loggers)
     return metrics
 
