@@ -113,7 +113,9 @@ def test_time_queued_behind_a_timeout_is_not_the_next_renders_own(quick: Rendere
     hang, card = quick.render_many(["export default function W() { while (true) {} }", CARD])
     wall_ms = (time.perf_counter() - started) * 1000
     assert hang.error_kind == ErrorKind.TIMEOUT and card.ok
-    assert card.timings["queue"] >= 1000, "the card waited for the page the hang held for 1.5 s"
+    # the hang holds the only page for 1.5 s; the card compiles meanwhile (up to ~1 s on a loaded machine,
+    # measured 0.98 s waiting there), then waits for the page: that wait is queue, not its own time
+    assert card.timings["queue"] >= 500 and card.timings["queue"] > card.timings["total"], card.timings
     assert card.timings["total"] + card.timings["queue"] <= wall_ms
     assert card.summary()["ms"] == round(card.timings["total"], 2)
     assert card.summary()["queue_ms"] == round(card.timings["queue"], 2)
