@@ -21,9 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 CPU = torch.device("cpu")
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the stop on machines without a GPU")
 def test_gpu_check_sh_stops_at_once_without_cuda() -> None:
-    if torch.cuda.is_available():
-        pytest.skip("this machine has a GPU")
     done = subprocess.run(["bash", str(ROOT / "scripts" / "gpu_check.sh")], capture_output=True, text=True,
                           timeout=120, check=False, env={"PATH": "/usr/bin:/bin", "PYTHON": sys.executable})
     assert done.returncode == 3 and done.stdout == ""

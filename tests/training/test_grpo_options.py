@@ -64,6 +64,15 @@ def module(dataset: Path, renderer: Renderer, settings: GRPOSettings, reward: Re
                       OptimizerSettings(lr=lr, warmup=0, min_lr_ratio=1.0))
 
 
+def record_updates(grpo_module: GRPOModule, monkeypatch: pytest.MonkeyPatch) -> list[list[Experience]]:
+    """The experiences each policy update is given, in order (the update itself still runs)."""
+    updates: list[list[Experience]] = []
+    optimise = grpo_module._optimise
+    monkeypatch.setattr(grpo_module, "_optimise", lambda experiences: updates.append(list(experiences))
+                        or optimise(experiences))
+    return updates
+
+
 def fit(dataset: Path, grpo_module: GRPOModule, steps: int, **kwargs: object) -> tuple[L.Trainer, MetricsEachStep]:
     metrics = MetricsEachStep()
     run = trainer(steps, metrics, **kwargs)
@@ -117,10 +126,7 @@ def test_truncated_completions_leave_the_loss_when_masked(widget_dataset: Path, 
     settings = GRPOSettings(group_size=4, max_new_tokens=64, num_iterations=1, mini_batch_size=8, beta=0.0,
                             mask_truncated_completions=True, sample_table_every_n_steps=10**6)
     grpo_module = module(widget_dataset, renderer, settings)
-    seen: list[torch.Tensor] = []
-    original = grpo_module._optimise
-    monkeypatch.setattr(grpo_module, "_optimise", lambda experiences: seen.extend(
-        e.loss_mask.clone() for e in experiences) or original(experiences))
+    updates = record_updates(grpo_module, monkeypatch)
     truncate = script.__call__
 
     def truncated_rows(*args: object) -> object:  # rows 1 and 2 of each group ran out of tokens
@@ -130,7 +136,7 @@ def test_truncated_completions_leave_the_loss_when_masked(widget_dataset: Path, 
 
     monkeypatch.setattr(grpo, "generate_rollout", truncated_rows)
     fit(widget_dataset, grpo_module, steps=1)
-    mask = seen[0]
+    mask = updates[0][0].loss_mask
     assert [bool(row.any()) for row in mask] == [i % 4 not in (1, 2) for i in range(8)]
 
 
@@ -144,15 +150,12 @@ def test_pipelined_rollouts_learn_from_the_previous_rollout(widget_dataset: Path
                             async_rollouts=True, sample_table_every_n_steps=10**6)
     grpo_module = module(widget_dataset, renderer, settings)
     assert grpo_module.settings.async_rollouts
-    updates: list[torch.Tensor] = []
-    original = grpo_module._optimise
-    monkeypatch.setattr(grpo_module, "_optimise", lambda experiences: updates.extend(
-        e.completion_ids for e in experiences) or original(experiences))
+    updates = record_updates(grpo_module, monkeypatch)
     run, metrics = fit(widget_dataset, grpo_module, steps=2)
     # three rollouts for two updates: the first batch only generates; each update learns from the
     # rollout before its own, with the sampling policy's log-probs (one step off-policy)
     assert len(script.rollouts) == 3 and run.global_step == 2 and len(updates) == 2
-    assert torch.equal(updates[1], script.rollouts[1][1].completion_ids)
+    assert torch.equal(updates[1][0].completion_ids, script.rollouts[1][1].completion_ids)
     assert "train/ratio/max" in metrics.steps[-1] and grpo_module.needs_old_logps()
     assert metrics.steps[-1]["train/rollouts"] == 2.0  # the rollout learned from, not the one generated
 
@@ -178,13 +181,11 @@ def test_dynamic_sampling_updates_once_a_batch_of_groups_has_signal(
     settings = GRPOSettings(group_size=4, max_new_tokens=64, num_iterations=1, mini_batch_size=8, beta=0.0,
                             dynamic_sampling=True, sample_table_every_n_steps=10**6)
     grpo_module = module(widget_dataset, renderer, settings, reward=FirstGroupFlat())
-    updates: list[int] = []
-    original = grpo_module._optimise
-    monkeypatch.setattr(grpo_module, "_optimise", lambda experiences: updates.append(
-        sum(len(e) for e in experiences)) or original(experiences))
+    updates = record_updates(grpo_module, monkeypatch)
     run, metrics = fit(widget_dataset, grpo_module, steps=2)
     # each rollout of 2 prompts keeps 1 group: an update (of 2 groups, 8 rows) every second rollout
-    assert (len(script.rollouts), updates, run.global_step) == (4, [8, 8], 2), metrics.steps
+    rows = [sum(len(e) for e in experiences) for experiences in updates]
+    assert (len(script.rollouts), rows, run.global_step) == (4, [8, 8], 2), metrics.steps
     last = metrics.steps[-1]
     assert last["train/dynamic_sampling/generation_rounds"] == 2.0
     assert last["train/dynamic_sampling/dropped_groups"] == 2.0
