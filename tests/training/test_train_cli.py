@@ -159,6 +159,8 @@ def test_bad_input_fails_with_one_line_naming_it(
         "hub": ([f"data.dataset_dir={widget_dataset}", "data_build=null", "model=glm41v_9b", "test=false"],
                 {"HF_HUB_OFFLINE": "1"}),
         "checkpoint": ([*tiny(widget_dataset, *BARE, "peft=lora_tiny"), f"ckpt_path={other_experiment}"], {}),
+        "grpo": (["experiment=grpo_tiny", f"data.dataset_dir={widget_dataset}", "data_build=null",
+                  "module.grpo.loss_type=cispo"], {}),
     }
     assert other_experiment.is_file(), sft_tiny_run[1]
     processes = {
@@ -190,3 +192,8 @@ def test_bad_input_fails_with_one_line_naming_it(
     assert checkpoint.returncode == 2, explain(checkpoint)
     (line,) = error_lines(checkpoint)
     assert "CheckpointMismatchError: the checkpoint comes from another experiment" in line
+
+    grpo = results["grpo"]
+    assert grpo.returncode == 2, explain(grpo)
+    (line,) = error_lines(grpo)
+    assert "GRPOConfigError: grpo.loss_type must be one of" in line and "'cispo'" in line

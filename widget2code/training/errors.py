@@ -9,10 +9,11 @@ from widget2code.models.chat import SequenceTooLongError
 from widget2code.models.factory import ModelLoadError
 from widget2code.models.tokenizer import TokenizerError
 from widget2code.training.base import CheckpointMismatchError
+from widget2code.training.grpo import GRPOConfigError
 from widget2code.training.run import TrainConfigError
 from widget2code.training.strategies import StrategyError
 
 USER_ERRORS: tuple[type[BaseException], ...] = (
-    AdapterError, CheckpointMismatchError, DatasetError, ManifestError, ModelLoadError, SequenceTooLongError,
+    AdapterError, CheckpointMismatchError, DatasetError, GRPOConfigError, ManifestError, ModelLoadError, SequenceTooLongError,
     StrategyError, TokenizerError, TrainConfigError,
 )
