@@ -8,7 +8,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 import yaml
@@ -105,8 +108,44 @@ def test_credentials_or_offline_settings_wherever_wandb_finds_them_pass(found: s
     else:  # what `wandb offline` writes
         (tmp_path / ".config" / "wandb").mkdir(parents=True)
         (tmp_path / ".config" / "wandb" / "settings").write_text("[default]\nmode = offline\n")
+    result = login_check(env)
+    assert result.returncode == 0 and result.stdout.strip() == "None", explain(result)
+
+
+def login_check(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`wandb_login_problem` for an online W&B logger, in a process of its own with `env`."""
     check = ("from widget2code.training.wandb_login import wandb_login_problem as p; "
              "print(p({'wandb': {'_target_': 'lightning.pytorch.loggers.WandbLogger', 'offline': False}}))")
-    result = subprocess.run([sys.executable, "-c", check], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=300, check=False, stdin=subprocess.DEVNULL)
+    return subprocess.run([sys.executable, "-c", check], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=300, check=False, stdin=subprocess.DEVNULL)
+
+
+class _RecordingHandler(BaseHTTPRequestHandler):
+    seen: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        self.seen.append(f"{self.command} {self.path}")
+        self.send_response(500)
+        self.end_headers()
+
+    do_POST = do_GET
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.mark.slow
+def test_the_login_check_sends_nothing_to_the_server_it_finds_a_key_for(tmp_path: Path) -> None:
+    """Credentials are looked up, never sent: before, a found key made wandb ask the server for the user's
+    name (on a machine with no network, a DNS stall of minutes before the run could start)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _RecordingHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        env = {k: v for k, v in os.environ.items() if k not in CREDENTIALS} | {
+            "HOME": str(tmp_path), "WANDB_API_KEY": "0123456789abcdef" * 2 + "01234567",
+            "WANDB_BASE_URL": f"http://127.0.0.1:{server.server_port}"}
+        result = login_check(env)
+    finally:
+        server.shutdown()
     assert result.returncode == 0 and result.stdout.strip() == "None", explain(result)
+    assert _RecordingHandler.seen == [], f"the login check contacted the W&B server: {_RecordingHandler.seen}"

@@ -29,9 +29,16 @@ def wandb_login_problem(loggers: Mapping[str, Any] | None) -> str | None:
         return None
     import wandb  # only for runs that log to W&B
 
-    # wandb's own settings: the environment and `wandb offline` (its settings file) included
-    if wandb.setup().settings.mode in NO_LOGIN_MODES or wandb.login(prompt=False, verify=False):
-        return None
+    # wandb's own settings: the environment and `wandb offline` (its settings file) included. Silent,
+    # because a login that finds a key then asks the server for the user's name to print it (DNS and
+    # HTTP: on a machine with no network that stalled for minutes); torn down after, so the run itself
+    # sets wandb up again with the user's own settings.
+    settings = wandb.setup(settings=wandb.Settings(silent=True)).settings
+    try:
+        if settings.mode in NO_LOGIN_MODES or wandb.login(prompt=False, verify=False):
+            return None
+    finally:
+        wandb.teardown()
     return (f"logger.{online[0]} logs to W&B, which needs a login, and none was found (no WANDB_API_KEY, "
             f"no netrc entry): run `wandb login`, or log offline with logger.{online[0]}.offline=true "
             "or WANDB_MODE=offline")
