@@ -201,3 +201,21 @@ def test_a_trial_of_each_search_composes_with_its_experiments(search: str, exper
 def test_global_options_compose(overrides: list[str], tmp_path: Path) -> None:
     cfg, _ = composed("train", [*overrides, f"render.settings.background='{BACKGROUND}'"], tmp_path)
     check_training_config(cfg)
+
+
+@pytest.mark.parametrize("primary", [name for name in PRIMARIES if name.startswith("demo")])
+def test_each_demo_stage_composes_the_training_run_it_names(primary: str, tmp_path: Path) -> None:
+    """`make demo` and `make demo-long` chain their stages' experiments: each must compose with train,
+    the second and later from the export of the stage before, and run the experiment it names."""
+    from widget2code.demo import stage_config
+
+    demo, _ = composed(primary, [], tmp_path)
+    previous = None
+    for stage in demo.stages:
+        cfg = stage_config(stage, tmp_path / "data", tmp_path / "run", previous, demo.seed,
+                           [*demo.stage_overrides, f"render.settings.background='{BACKGROUND}'"])
+        cfg = OmegaConf.create(OmegaConf.to_container(cfg, resolve=True, throw_on_missing=False))
+        check_training_config(cfg)
+        experiment = next(o.split("=", 1)[1] for o in stage.overrides if o.startswith("experiment="))
+        assert cfg.task_name == experiment
+        previous = tmp_path / "run" / stage.name / "adapter"
