@@ -21,6 +21,8 @@ from hydra.core.override_parser.types import ChoiceSweep
 from hydra.utils import get_object
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from widget2code.demo import stage_config
+
 CONF = Path(__file__).resolve().parents[2] / "conf"
 PRIMARIES = sorted(path.stem for path in CONF.glob("*.yaml"))
 EXPERIMENTS = sorted(path.stem for path in (CONF / "experiment").glob("*.yaml"))
@@ -205,10 +207,8 @@ def test_global_options_compose(overrides: list[str], tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("primary", [name for name in PRIMARIES if name.startswith("demo")])
 def test_each_demo_stage_composes_the_training_run_it_names(primary: str, tmp_path: Path) -> None:
-    """`make demo` and `make demo-long` chain their stages' experiments: each must compose with train,
-    the second and later from the export of the stage before, and run the experiment it names."""
-    from widget2code.demo import stage_config
-
+    """`make demo` chains its stages' experiments: each must compose with train, the second and later
+    from the export of the stage before, and run the experiment it names."""
     demo, _ = composed(primary, [], tmp_path)
     previous = None
     for stage in demo.stages:
