@@ -7,7 +7,12 @@ import math
 import pytest
 import torch
 
-from widget2code.training.advantages import AdvantageError, advantages_with_stats, group_advantages
+from widget2code.training.advantages import (
+    AdvantageError,
+    advantages_with_stats,
+    group_advantages,
+    shuffled_within_groups,
+)
 
 EPS = 1e-4
 NAN = float("nan")
@@ -117,3 +122,21 @@ def test_bad_rewards_raise_typed_errors() -> None:
         group_advantages(torch.zeros(2, 2, 2), 2)
     with pytest.raises(AdvantageError, match="shape"):
         group_advantages([], 1)
+
+
+def test_a_placebo_shuffles_each_group_in_place_and_keeps_its_values() -> None:
+    rewards = torch.tensor([0.1, 0.2, 0.3, 0.4, 1.0, 2.0, 3.0, 4.0, 7.0, 7.0, 9.0, 9.0])
+    orders = set()
+    for seed in range(20):
+        placebo = shuffled_within_groups(rewards, 4, torch.Generator().manual_seed(seed))
+        for group in range(3):  # each group keeps its values (so its spread), in its own place
+            assert sorted(placebo[4 * group:4 * group + 4].tolist()) == rewards[4 * group:4 * group + 4].tolist()
+        orders.add(tuple(placebo.tolist()))
+        again = shuffled_within_groups(rewards, 4, torch.Generator().manual_seed(seed))
+        assert torch.equal(placebo, again)
+    assert len(orders) > 10  # the order is drawn, not fixed
+    # the advantages are the real ones, each group's handed to its completions in a random order
+    real, shuffled = group_advantages(rewards, 4), group_advantages(placebo, 4)
+    assert sorted(shuffled.tolist()) == pytest.approx(sorted(real.tolist()))
+    with pytest.raises(AdvantageError):
+        shuffled_within_groups(rewards, 5)

@@ -1,7 +1,7 @@
 """GRPO's options and review fixes, each on a real tiny model (scripted completions where the rewards must
 differ): dynamic sampling, truncated completions out of the loss, dropout off, the sampling policy's
-log-probs whenever a rollout gives several optimizer steps, exact max_steps, pipelined rollouts, and
-validation with the reward's absolute part."""
+log-probs whenever a rollout gives several optimizer steps, exact max_steps, pipelined rollouts,
+validation with the reward's absolute part, and a placebo run's shuffled rewards."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from widget2code.render import Renderer
 from widget2code.rewards.base import Reward, RewardOutput
 from widget2code.rewards.composite import CompositeReward
 from widget2code.training import grpo
+from widget2code.training.advantages import group_advantages
 from widget2code.training.experience import DynamicSampling, Experience, groups_with_signal
 from widget2code.training.grpo import GRPOConfigError, GRPOModule, GRPOSettings
 from widget2code.training.optim import OptimizerSettings
@@ -138,6 +139,28 @@ def test_truncated_completions_leave_the_loss_when_masked(widget_dataset: Path, 
     fit(widget_dataset, grpo_module, steps=1)
     mask = updates[0][0].loss_mask
     assert [bool(row.any()) for row in mask] == [i % 4 not in (1, 2) for i in range(8)]
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_a_placebo_run_hands_each_group_its_own_advantages_in_a_shuffled_order(
+        widget_dataset: Path, renderer: Renderer, monkeypatch: pytest.MonkeyPatch) -> None:
+    script = ScriptedPolicy()  # four different completions per group: four different rewards
+    monkeypatch.setattr(grpo, "generate_rollout", script)
+    settings = GRPOSettings(group_size=4, max_new_tokens=64, num_iterations=1, mini_batch_size=8, beta=0.0,
+                            placebo_rewards=True, sample_table_every_n_steps=10**6)
+    grpo_module = module(widget_dataset, renderer, settings)
+    updates = record_updates(grpo_module, monkeypatch)
+    fit(widget_dataset, grpo_module, steps=3)
+    moved = 0
+    for (_, rollout), update in zip(script.rollouts, updates, strict=True):
+        real = group_advantages(CharacterShare().score(None, None, completions=rollout.texts).total, 4)
+        given = update[0].advantages.cpu()
+        for group in range(len(real) // 4):
+            rows = slice(4 * group, 4 * group + 4)
+            assert sorted(given[rows].tolist()) == pytest.approx(sorted(real[rows].tolist()), abs=1e-6)
+            moved += not torch.allclose(given[rows], real[rows])
+    assert moved > 0  # some completion got another's advantage
 
 
 @pytest.mark.slow

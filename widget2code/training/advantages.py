@@ -112,6 +112,17 @@ def advantages_with_stats(rewards: Tensor | Sequence[float] | Sequence[Sequence[
     return advantages, stats
 
 
+def shuffled_within_groups(rewards: Tensor, group_size: int, generator: torch.Generator | None = None) -> Tensor:
+    """`rewards` [N] with each group's G values in a random order: a placebo. GRPO then takes updates of
+    the real run's size and noise (each group keeps its spread) that follow no completion's merit, so
+    the real run minus the placebo run is what the reward taught, and the placebo alone is what the
+    update's noise costs (the spurious-reward control of Shao et al., 2025)."""
+    group_labels(len(rewards), group_size=group_size, error=AdvantageError)  # validates: G divides N
+    grouped = rewards.view(-1, group_size)  # [N/G, G]
+    order = torch.rand(grouped.shape, generator=generator).argsort(dim=1)  # [N/G, G]
+    return grouped.gather(1, order.to(grouped.device)).reshape(-1)
+
+
 def _reward_matrix(rewards: Tensor | Sequence[float] | Sequence[Sequence[float]]) -> Tensor:
     try:
         r = torch.as_tensor(rewards)

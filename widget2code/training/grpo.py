@@ -13,7 +13,9 @@ One training batch of B prompts (the data module's `grpo` mode) is one rollout:
 
 Options with TRL's meaning: `loss_type` (grpo, bnpo, dr_grpo, dapo), `importance_sampling_level`
 (token, or sequence: GSPO), `epsilon_high` (DAPO's clip-higher), `mask_truncated_completions`,
-`scale_rewards`, `disable_dropout`; and DAPO's dynamic sampling (`training.experience`).
+`scale_rewards`, `disable_dropout`; and DAPO's dynamic sampling (`training.experience`). `placebo_rewards`
+is a control run: each group's rewards are shuffled, so the updates keep GRPO's size and noise and lose
+its signal (`advantages.shuffled_within_groups`).
 `async_rollouts` pipelines the work: rollout k+1 is generated (and its old and reference log-probs taken)
 while rollout k is rendered and scored, then the policy learns from rollout k. The update is then one
 step off-policy, which the ratio to the sampling policy's log-probs (always computed then) corrects.
@@ -49,7 +51,7 @@ from widget2code.render import ErrorKind, Renderer, RenderResult
 from widget2code.rewards.base import Reward, RewardOutput
 from widget2code.rewards.devices import place_rewards
 from widget2code.task import parse_completion
-from widget2code.training.advantages import advantages_with_stats
+from widget2code.training.advantages import advantages_with_stats, shuffled_within_groups
 from widget2code.training.base import PolicyModule
 from widget2code.training.experience import DynamicSampling, Experience
 from widget2code.training.logprobs import completion_logprobs
@@ -96,6 +98,7 @@ class GRPOSettings:
     mask_truncated_completions: bool = False  # truncated completions count in the advantages, not the loss
     top_entropy_quantile: float = 1.0  # the policy term learns on this top share of tokens by entropy (1: all)
     negative_advantage_scale: float = 1.0  # weight of below-average completions (1: GRPO; 0: positive samples only)
+    placebo_rewards: bool = False  # a control run: each group's rewards shuffled before the advantages
     dynamic_sampling: bool = False  # drop groups with equal rewards, wait for groups with signal
     max_generation_rounds: int = 4  # with dynamic_sampling: rollouts drawn per update at most
     disable_dropout: bool = True  # dropout would make the first pass's ratio != 1 and the KL != 0 at step 0
@@ -311,6 +314,8 @@ class GRPOModule(PolicyModule):
         pending.timings["rendering"], pending.timings["reward"] = scored.render_s, scored.reward_s
         rewards = torch.tensor(scored.reward.total, dtype=torch.float32)
         everyone = self.all_gather(rewards.to(self.device)).reshape(-1).cpu()  # [world * N], rank-major
+        if s.placebo_rewards:  # each rank keeps its own rows' share of whatever order it drew
+            everyone = shuffled_within_groups(everyone, s.group_size)
         advantages, advantage_stats = advantages_with_stats(everyone, s.group_size, scale_rewards=s.scale_rewards)
         mine = advantages.view(-1, len(rewards))[self.global_rank if everyone.numel() > len(rewards) else 0]
         mine = torch.where(mine < 0, mine * s.negative_advantage_scale, mine)
