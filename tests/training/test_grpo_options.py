@@ -251,3 +251,6 @@ def test_bad_options_are_typed_errors() -> None:
         GRPOSettings(max_generation_rounds=0)
     with pytest.raises(GRPOConfigError, match="top_entropy_quantile"):
         GRPOSettings(top_entropy_quantile=1.5)
+    with pytest.raises(GRPOConfigError, match="placebo_rewards must be true or false, got 'maybe'"):
+        GRPOSettings(placebo_rewards="maybe")  # type: ignore[arg-type]  # what Hydra hands over for key=maybe
+    assert GRPOSettings(placebo_rewards=True, disable_dropout=False).placebo_rewards

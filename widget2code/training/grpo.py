@@ -38,7 +38,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import torch
@@ -112,6 +112,9 @@ class GRPOSettings:
     sample_table_every_n_steps: int = 50
 
     def __post_init__(self) -> None:
+        for item in fields(self):  # Hydra hands `key=maybe` over as the string "maybe", which is truthy
+            if item.type == "bool" and not isinstance(getattr(self, item.name), bool):
+                raise GRPOConfigError(f"grpo.{item.name} must be true or false, got {getattr(self, item.name)!r}")
         for name in ("group_size", "num_iterations", "mini_batch_size", "gradient_accumulation", "max_new_tokens",
                      "max_generation_rounds"):
             if getattr(self, name) < 1:
