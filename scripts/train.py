@@ -15,7 +15,7 @@ from widget2code.training.run import train_stages
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="train")
 def main(cfg: DictConfig) -> float | None:
-    run_dir = Path(HydraConfig.get().runtime.output_dir)
+    run_dir = Path(cfg.paths.output_dir)  # where the checkpoints go (Hydra's run directory unless overridden)
     saved = run_dir / "checkpoints" / "on_exception.ckpt"
 
     def resume() -> str:

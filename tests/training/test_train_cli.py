@@ -93,7 +93,7 @@ def test_sft_tiny_end_to_end_with_csv_wandb_offline_and_tensorboard(sft_tiny_run
 def test_ctrl_c_exits_130_with_the_resume_note_and_a_checkpoint(widget_dataset: Path, tmp_path: Path) -> None:
     run_dir, log = tmp_path / "run", tmp_path / "out.txt"
     args = tiny(widget_dataset, "callbacks.generation_samples=null", "logger=csv", "trainer.max_steps=1000",
-                "trainer.max_epochs=-1", f"hydra.run.dir={run_dir}")
+                "trainer.max_epochs=-1", f"hydra.run.dir={tmp_path / 'hydra'}", f"paths.output_dir={run_dir}")
     with log.open("w") as out:
         process = subprocess.Popen(command(*args), cwd=ROOT, env=environment(), stdout=out, stderr=subprocess.STDOUT,
                                    text=True)
