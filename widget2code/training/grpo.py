@@ -113,7 +113,7 @@ class GRPOSettings:
 
     def __post_init__(self) -> None:
         for item in fields(self):  # Hydra hands `key=maybe` over as the string "maybe", which is truthy
-            if item.type == "bool" and not isinstance(getattr(self, item.name), bool):
+            if isinstance(item.default, bool) and not isinstance(getattr(self, item.name), bool):
                 raise GRPOConfigError(f"grpo.{item.name} must be true or false, got {getattr(self, item.name)!r}")
         for name in ("group_size", "num_iterations", "mini_batch_size", "gradient_accumulation", "max_new_tokens",
                      "max_generation_rounds"):
