@@ -9,11 +9,14 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
+from transformers.models.glm4v.modeling_glm4v import Glm4vTextRotaryEmbedding
+from transformers.models.qwen3_vl.modeling_qwen3_vl import Qwen3VLTextRotaryEmbedding
 
 from widget2code.models.adapters import AdapterSettings
-from widget2code.models.plan import PlanError, Workload, plan
+from widget2code.models.plan import PlanError, Workload, plan, real_config
 
 ROOT = Path(__file__).resolve().parents[2]
 GLM, QWEN = "zai-org/GLM-4.1V-9B-Thinking", "Qwen/Qwen3-VL-8B-Instruct"
@@ -52,6 +55,16 @@ def test_glm41v_9b_with_lora_r16_on_attention_trains_16m_and_fsdp_shards_its_wei
     assert fsdp.activations == one.activations
     # at 8,192 tokens the logits (vocabulary 151,552, ~10 bytes each) outweigh the checkpointed layers
     assert one.activations > 8192 * 151_552 * 10
+
+
+@pytest.mark.parametrize(("hub_id", "rotary", "width"), [(GLM, Glm4vTextRotaryEmbedding, 64),
+                                                          (QWEN, Qwen3VLTextRotaryEmbedding, 128)])
+def test_the_real_configs_rotary_embeddings_run(hub_id: str, rotary: type, width: int) -> None:
+    # GLM-4.1V rotates half of each 128-wide head, cut into mrope sections 8/12/12 (twice over);
+    # Glm4vConfig()'s defaults rotate all of it, and the first forward on a GPU failed in the split
+    text = real_config(hub_id).text_config
+    cos, sin = rotary(text)(torch.zeros(1, 4, 8), torch.arange(4).expand(3, 1, 4))
+    assert cos.shape == sin.shape == (1, 4, width)
 
 
 def test_activations_grow_without_gradient_checkpointing_and_shrink_with_chunked_logits() -> None:

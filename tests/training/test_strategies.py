@@ -110,17 +110,20 @@ def test_fsdp_units_are_layers_blocks_and_lora_matrices_each_of_one_dtype(widget
 
 @pytest.mark.slow
 def test_a_strategy_that_cannot_run_stops_train_py_in_one_line(widget_dataset: Path, tmp_path: Path) -> None:
-    cases = {"fsdp": "runs on CUDA GPUs and this machine has none", "deepspeed": "needs the deepspeed package"}
+    cases = {"fsdp": (["trainer=fsdp"], "runs on CUDA GPUs and this machine has none"),
+             "deepspeed": (["trainer=deepspeed"], "needs the deepspeed package"),
+             # FSDP over one device: NO_SHARD, whose export failed after training (seen on an H200)
+             "fsdp_one": (["trainer=fsdp_cpu", "trainer.devices=1", "peft=lora_tiny",
+                          "peft.train_vision=false"], "over one device shards nothing")}
     processes = {
-        trainer: subprocess.Popen(
+        name: subprocess.Popen(
             [sys.executable, str(ROOT / "scripts" / "train.py"), "experiment=sft_tiny",
-             *tiny_overrides(widget_dataset), "callbacks=none", f"trainer={trainer}",
-             f"hydra.run.dir={tmp_path / trainer}"],
+             *tiny_overrides(widget_dataset), "callbacks=none", *overrides, f"hydra.run.dir={tmp_path / name}"],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for trainer in cases
+        for name, (overrides, _) in cases.items()
     }
-    for trainer, expected in cases.items():
-        _, stderr = processes[trainer].communicate(timeout=600)
-        assert processes[trainer].returncode == 2, stderr[-3000:]
+    for name, (_, expected) in cases.items():
+        _, stderr = processes[name].communicate(timeout=600)
+        assert processes[name].returncode == 2, stderr[-3000:]
         (line,) = [line for line in stderr.splitlines() if line.startswith("error:")]
         assert line.startswith("error: StrategyError: ") and expected in line and "Traceback" not in stderr

@@ -1,9 +1,10 @@
 """What an experiment's real model costs, known before any weight is downloaded.
 
 The architecture is built on the meta device (shapes, no storage: a 10B model in a fraction of a
-second), from the config class's defaults for GLM-4.1V-9B (they are its sizes) or from the public
-`config.json` of Qwen3-VL-8B shipped in `configs/` (Qwen3VLConfig's defaults are another size); any
-other model from a local directory holding its config.json. The experiment's PEFT settings are applied
+second), from the public `config.json` of GLM-4.1V-9B or Qwen3-VL-8B shipped in `configs/` (the config
+classes' defaults are not those models: Qwen3VLConfig's are another size, and Glm4vConfig's lack the
+half-width rotary embedding its mrope sections are cut for, so a forward pass fails); any other model
+from a local directory holding its config.json. The experiment's PEFT settings are applied
 as `models.adapters` applies them (the same LoraConfig), parameters are counted, and every LoRA target
 must match at least one module.
 
@@ -40,9 +41,9 @@ from transformers import AutoConfig, Glm4vConfig, PretrainedConfig, PreTrainedMo
 from widget2code.models.adapters import VISION_MODULE, AdapterSettings, lora_config
 from widget2code.models.factory import _MODEL_CLASSES, MODEL_TYPES
 
-#: Hub ids the plan knows without a download: GLM-4.1V-9B is Glm4vConfig's defaults; Qwen3-VL-8B's
-#: public config.json ships with the package.
-KNOWN = {"zai-org/GLM-4.1V-9B-Thinking": "glm4v", "Qwen/Qwen3-VL-8B-Instruct": "qwen3vl_8b.json"}
+#: Hub ids the plan knows without a download: their public config.json files ship with the package.
+KNOWN = {"zai-org/GLM-4.1V-9B-Thinking": (Glm4vConfig, "glm41v_9b.json"),
+         "Qwen/Qwen3-VL-8B-Instruct": (Qwen3VLConfig, "qwen3vl_8b.json")}
 NF4_BYTES = 0.5 + 1 / 64 + 4 / (64 * 256)  # 4 bits + an 8-bit absmax per 64 + a float32 per 256 absmaxes
 LOGIT_BYTES = 10
 STRATEGIES = ("1 GPU", "DDP", "FSDP", "ZeRO-2")
@@ -54,11 +55,9 @@ class PlanError(ValueError):
 
 def real_config(model_name_or_path: str) -> PretrainedConfig:
     """The full-size config of a known hub id, or of a local directory holding config.json."""
-    known = KNOWN.get(model_name_or_path)
-    if known == "glm4v":
-        return Glm4vConfig()
-    if known is not None:
-        return Qwen3VLConfig(**json.loads(files("widget2code.models").joinpath("configs", known).read_text()))
+    if model_name_or_path in KNOWN:
+        config_class, shipped = KNOWN[model_name_or_path]
+        return config_class(**json.loads(files("widget2code.models").joinpath("configs", shipped).read_text()))
     if (Path(model_name_or_path).expanduser() / "config.json").is_file():
         return AutoConfig.from_pretrained(os.path.expanduser(model_name_or_path), local_files_only=True)
     raise PlanError(f"no config for {model_name_or_path!r}: the plan knows {', '.join(KNOWN)}, or a local "

@@ -132,6 +132,15 @@ class FSDP(FSDPStrategy):
         super().__init__(**kwargs)
         self.layer_classes = tuple(layer_classes)
 
+    def setup_environment(self) -> None:
+        if self.num_nodes * self.num_processes == 1:
+            # measured on an H200 and reproduced on the CPU (torch 2.11, 2.14): training runs, the export fails
+            raise StrategyError(
+                "trainer=fsdp over one device shards nothing: PyTorch runs it as NO_SHARD, whose full state "
+                "dict loses the root unit's frozen parameters, so the export after training would fail; on one "
+                "GPU use trainer=gpu, else trainer.devices=2 or more")
+        super().setup_environment()
+
     @property
     def precision_plugin(self) -> FSDPPrecision:
         return FSDPStrategy.precision_plugin.fget(self)
