@@ -10,7 +10,7 @@ APT_PACKAGES := chromium chromium-headless-shell fonts-liberation fonts-noto-col
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := render/node_modules/.installed
 
-.PHONY: setup system test test-fast demo data lint bench clean
+.PHONY: setup system test test-fast demo demo-long data lint bench clean
 
 setup: system $(PY_STAMP) $(NODE_STAMP)
 
@@ -43,6 +43,9 @@ test-fast: setup
 
 demo: setup
 	$(PY) scripts/demo.py
+
+demo-long: setup
+	$(PY) scripts/demo.py --config-name demo_long
 
 data: setup
 	$(PY) scripts/build_data.py

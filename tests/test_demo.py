@@ -9,6 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+
+from widget2code.demo import stage_config
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -38,3 +42,22 @@ def test_demo_trains_evaluates_and_writes_a_report(tmp_path: Path) -> None:
     assert "conditioning gap" in html and "untrained" in html and "grpo" in html
     images = re.findall(r'<img src="([^"]+)"', html)
     assert images and all((report.parent / src).is_file() for src in images)
+
+
+def test_the_long_demo_trains_grpo_on_screenshots_sft_never_sees(tmp_path: Path) -> None:
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_dir(str(REPO / "conf"), version_base="1.3"):
+            demo = compose("demo_long", overrides=["hydra.runtime.output_dir=unused"], return_hydra_config=True)
+            stages = {stage.name: stage_config(stage, tmp_path / "data", tmp_path, tmp_path / "previous", 0, [])
+                      for stage in demo.stages}
+    finally:
+        GlobalHydra.instance().clear()
+    assert list(stages) == ["align", "sft", "sft2", "grpo"]
+    assert stages["grpo"].module.grpo.group_size == 8 and stages["grpo"].trainer.max_steps == 60
+    trains_on = {name: cfg.data.splits.train for name, cfg in stages.items()}
+    assert trains_on == {"align": "train", "sft": "train", "sft2": "train", "grpo": "rl"}
+    assert all(cfg.data.splits.test == "test" for cfg in stages.values())
+    assert set(demo.pipeline.stages.split.ratios) == {"train", "val", "test", "rl"}
+    assert demo.evaluate.sampled.k == 32 and demo.evaluate.sampled.models == ["sft2", "grpo"]
+
