@@ -81,6 +81,14 @@ def test_a_bad_sample_count_is_refused_before_anything_is_written(tmp_path, coun
     assert not (tmp_path / "ds").exists()
 
 
+def test_split_ratios_that_do_not_sum_to_one_are_refused_before_anything_is_written(tmp_path):
+    cfg = pipeline_config("num_samples=12", "stages.split.ratios.test=0.5", f"out_dir={tmp_path / 'ds'}")
+    with pytest.raises(PipelineConfigError, match=r"stages.split.ratios: split ratios must be non-negative and sum "
+                                                  r"to 1, got \{'train': 0.9, 'val': 0.05, 'test': 0.5\}"):
+        run(cfg)
+    assert not (tmp_path / "ds").exists()
+
+
 def test_a_missing_api_key_stops_the_llm_pipeline_before_any_work(tmp_path, monkeypatch):
     monkeypatch.delenv("W2C_TEST_NO_SUCH_KEY", raising=False)
     cfg = pipeline_config("data_source=llm_synthetic", "num_samples=3", f"out_dir={tmp_path / 'ds'}",

@@ -36,7 +36,7 @@ from widget2code.data.stages.collect import collect_widget_factory, generate_syn
 from widget2code.data.stages.dedup import dedup
 from widget2code.data.stages.difficulty import tag_difficulty
 from widget2code.data.stages.render_verify import render_verify
-from widget2code.data.stages.split import split
+from widget2code.data.stages.split import SplitConfigError, split, target_counts
 from widget2code.llm import LLMError, OpenAICompatibleClient
 from widget2code.render import Renderer, RenderResult, RenderSettings
 
@@ -93,6 +93,11 @@ def run(cfg: DictConfig, console: Console | None = None) -> list[StageReport]:
     if not every_screenshot and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
         null = " (or null: every screenshot)" if kind == "widget_factory" else ""
         raise PipelineConfigError(f"num_samples must be a positive whole number{null}, got {count!r}")
+    if cfg.stages.split.enabled:
+        try:
+            target_counts(0, dict(cfg.stages.split.ratios))  # checks the ratios before any stage runs
+        except SplitConfigError as err:
+            raise PipelineConfigError(f"stages.split.ratios: {err}") from None
     if kind != "widget_factory" and not cfg.stages.render_verify.enabled:
         raise PipelineConfigError(f"source {kind!r} gets its images from render_verify: keep "
                                   "stages.render_verify.enabled=true")
