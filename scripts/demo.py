@@ -18,7 +18,8 @@ from widget2code.training.errors import USER_ERRORS
 def main(cfg: DictConfig) -> None:
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     run_entry(lambda: run(cfg, run_dir),
-              interrupted=f"what finished is kept under {run_dir} (data, each stage's checkpoints and export)",
+              interrupted=f"what finished is kept under {run_dir} (data, each stage's checkpoints and export); "
+                          f"the same command with hydra.run.dir={run_dir} goes on after the last finished stage",
               user_errors=(*USER_ERRORS, PipelineConfigError))
 
 

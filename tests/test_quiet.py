@@ -66,6 +66,10 @@ def test_a_fit_shows_lightnings_lines_but_not_its_tips_or_third_party_deprecatio
         trainer.fit(BoringModel(), train_dataloaders=data)
     assert not any(line.startswith("💡") for line in lines)
     assert any(line.startswith("`Trainer.fit` stopped") for line in lines)  # Lightning's own info shows
+    connector = logging.getLogger("lightning.pytorch.trainer.connectors.checkpoint_connector")
+    with messages(connector) as saved:  # what an OnExceptionCheckpoint's save at Ctrl-C logged
+        trainer.save_checkpoint(tmp_path / "saved.ckpt")
+    assert (tmp_path / "saved.ckpt").is_file() and not any("weights_only" in line for line in saved)
     shown = texts(caught)
     for dropped in ("ckpt_path=None", 'ckpt_path="last"', "set_vital", "LeafSpec"):
         assert dropped not in shown

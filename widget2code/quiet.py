@@ -27,6 +27,9 @@ _LOG_LINES: tuple[tuple[str, str], ...] = (
     # Lightning (2.6) advertises its cloud products (LitLogger, LitModels) on every fit.
     ("lightning.pytorch.utilities.rank_zero", "💡 Tip:"),
     ("lightning.fabric.utilities.rank_zero", "💡 Tip:"),
+    # Lightning (2.6) logs at INFO that a checkpoint saved without `weights_only` keeps everything: our
+    # checkpoints keep the loops' and callbacks' state on purpose (exact resume); seen at every Ctrl-C.
+    ("lightning.pytorch.trainer.connectors.checkpoint_connector", "`weights_only` was not set"),
     # Optuna imports alembic (for database storage, which the sweeps do not use); alembic logs each of
     # its plugins at INFO, and under Hydra's logging a sweep began with seven such lines.
     ("alembic.runtime.plugins", "setup plugin "),
