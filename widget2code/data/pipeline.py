@@ -36,7 +36,7 @@ from widget2code.data.stages.collect import collect_widget_factory, generate_syn
 from widget2code.data.stages.dedup import dedup
 from widget2code.data.stages.difficulty import tag_difficulty
 from widget2code.data.stages.render_verify import render_verify
-from widget2code.data.stages.split import SplitConfigError, split, target_counts
+from widget2code.data.stages.split import SplitConfigError, check_ratios, split
 from widget2code.llm import LLMError, OpenAICompatibleClient
 from widget2code.render import Renderer, RenderResult, RenderSettings
 
@@ -95,7 +95,7 @@ def run(cfg: DictConfig, console: Console | None = None) -> list[StageReport]:
         raise PipelineConfigError(f"num_samples must be a positive whole number{null}, got {count!r}")
     if cfg.stages.split.enabled:
         try:
-            target_counts(0, dict(cfg.stages.split.ratios))  # checks the ratios before any stage runs
+            check_ratios(dict(cfg.stages.split.ratios))  # before any stage runs
         except SplitConfigError as err:
             raise PipelineConfigError(f"stages.split.ratios: {err}") from None
     if kind != "widget_factory" and not cfg.stages.render_verify.enabled:

@@ -28,11 +28,16 @@ class SplitConfigError(ValueError):
     """The split ratios are malformed."""
 
 
+def check_ratios(ratios: Mapping[str, float]) -> None:
+    """SplitConfigError unless the ratios are non-negative and sum to 1."""
+    if not ratios or any(r < 0 for r in ratios.values()) or not math.isclose(sum(ratios.values()), 1.0, abs_tol=1e-6):
+        raise SplitConfigError(f"split ratios must be non-negative and sum to 1, got {dict(ratios)}")
+
+
 def target_counts(n: int, ratios: Mapping[str, float]) -> dict[str, int]:
     """Integer sizes summing to `n` (largest remainder), at least 1 per non-zero ratio when n allows."""
+    check_ratios(ratios)
     names = list(ratios)
-    if not names or any(r < 0 for r in ratios.values()) or not math.isclose(sum(ratios.values()), 1.0, abs_tol=1e-6):
-        raise SplitConfigError(f"split ratios must be non-negative and sum to 1, got {dict(ratios)}")
     exact = {s: n * ratios[s] for s in names}
     counts = {s: math.floor(exact[s]) for s in names}
     for s in sorted(names, key=lambda s: (counts[s] - exact[s], names.index(s)))[: n - sum(counts.values())]:
